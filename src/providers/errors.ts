@@ -1,0 +1,38 @@
+import { FailureCode, FailureKind } from '../interfaces.js';
+
+/**
+ * The one error type providers throw. The chain runner decides from `kind` whether to retry in place
+ * (TRANSIENT, after `retryAfterMs` when the service asked for a wait), halt for a secret (CREDENTIALS,
+ * `secretRef` names the reference to fix) or fail for good (PERMANENT).
+ * A message never contains a secret value.
+ */
+export class ProviderError extends Error {
+  readonly kind: FailureKind;
+  readonly code: FailureCode;
+  readonly retryAfterMs: number | undefined;
+  readonly secretRef: string | undefined;
+  /** Extra facts for the operator (HTTP status, GitHub error type, ...), never a secret. */
+  readonly details: Record<string, unknown>;
+
+  constructor(
+    kind: FailureKind,
+    code: FailureCode,
+    message: string,
+    options: { retryAfterMs?: number; secretRef?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProviderError';
+    this.kind = kind;
+    this.code = code;
+    this.retryAfterMs = options.retryAfterMs;
+    this.secretRef = options.secretRef;
+    this.details = options.details ?? {};
+  }
+}
+
+export const transient = (code: FailureCode, message: string, options?: ConstructorParameters<typeof ProviderError>[3]) =>
+  new ProviderError(FailureKind.TRANSIENT, code, message, options);
+export const permanent = (code: FailureCode, message: string, options?: ConstructorParameters<typeof ProviderError>[3]) =>
+  new ProviderError(FailureKind.PERMANENT, code, message, options);
+export const credentials = (code: FailureCode, message: string, options?: ConstructorParameters<typeof ProviderError>[3]) =>
+  new ProviderError(FailureKind.CREDENTIALS, code, message, options);
