@@ -1,0 +1,4 @@
+import { Initial1764000000000 } from './1764000000000-initial.js';
+
+/** Every migration, in order. Listed explicitly so compiled and test runs load the same set. */
+export const MIGRATIONS = [Initial1764000000000];

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
+import type { PgBoss } from 'pg-boss';
+import type { DataSource } from 'typeorm';
+import type { Config } from './config.js';
+import { createDataSource } from './db/datasource.js';
+import { createBoss, createQueues } from './jobs/boss.js';
+import type { Logger } from './log.js';
+import { buildAppSchema } from './schema/build.js';
+import { TokenStore } from './server/auth.js';
+
+/** The services one process holds; everything else is built from these. */
+export interface App {
+  config: Config;
+  log: Logger;
+  ds: DataSource;
+  boss: PgBoss;
+  tokens: TokenStore;
+  schema: GraphQLSchema;
+  /** Names this process in step_state.worker_id and the logs. */
+  workerId: string;
+}
+
+/** Applies TypeORM migrations, then lets pg-boss install or upgrade its own schema and queues. */
+export async function migrate(ds: DataSource, boss: PgBoss, log: Logger): Promise<void> {
+  const applied = await ds.runMigrations({ transaction: 'each' });
+  for (const m of applied) log.info({ migration: m.name }, 'migration applied');
+  await createQueues(boss);
+}
+
+export async function openApp(config: Config, log: Logger, databaseUrl: string, options: { supervise: boolean }): Promise<App> {
+  const ds = createDataSource(databaseUrl);
+  await ds.initialize();
+  const boss = createBoss(databaseUrl, log, { supervise: options.supervise });
+  await boss.start();
+  const tokens = new TokenStore(config.apiTokens);
+  return { config, log, ds, boss, tokens, schema: await buildAppSchema(), workerId: `${process.pid}-${randomUUID().slice(0, 8)}` };
+}
+
+export async function closeApp(app: App): Promise<void> {
+  await app.boss.stop({ graceful: true, timeout: 10_000 }).catch((err) => app.log.warn({ err }, 'queue stop'));
+  await app.ds.destroy().catch((err) => app.log.warn({ err }, 'database close'));
+}

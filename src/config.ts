@@ -1,0 +1,133 @@
+import { resolve } from 'node:path';
+
+/**
+ * The one configuration every subcommand reads, from environment variables, validated at start-up.
+ * `.env.example` lists each variable with its default; keep the two in step.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Unset: `start` runs an embedded PostgreSQL in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  artifactDir: string;
+  /** `role:token` pairs; empty means a local admin token is generated at start-up. */
+  apiTokens: { role: Role; token: string }[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** `auto`: sandbox when no provider endpoint or credential is configured. */
+  sandbox: 'auto' | 'on' | 'off';
+  codexBaseUrl: string;
+  codexAuthUrl: string;
+  githubApiUrl: string;
+  gitBaseUrl: string;
+  gitAuthor: { name: string; email: string };
+  workerConcurrency: number;
+  codexPollDeadlineMinutes: number;
+  codexPollIntervalSeconds: number;
+  codexPollMaxIntervalSeconds: number;
+  /** Transient failures retried inside a step before the run fails. */
+  stepRetryLimit: number;
+}
+
+export const ROLES = ['viewer', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `"${raw}" is not a whole number.`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `${n} is outside ${min}..${max}.`);
+  return n;
+}
+
+function url(env: Env, name: string, fallback: string, protocols: string[]): string {
+  const value = text(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `"${value}" is not a URL.`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `"${parsed.protocol}" is not one of ${protocols.join(', ')}.`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const value = text(env, name, fallback).toLowerCase();
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `"${value}" is not one of ${allowed.join(', ')}.`);
+  }
+  return value as T;
+}
+
+function apiTokens(env: Env): Config['apiTokens'] {
+  const raw = text(env, 'API_TOKENS', '');
+  if (raw.trim() === '') return [];
+  return raw.split(',').map((pair, i) => {
+    const at = pair.indexOf(':');
+    const role = pair.slice(0, at).trim();
+    const token = pair.slice(at + 1).trim();
+    // Never echo the token itself: only its position.
+    if (at < 0 || !(ROLES as readonly string[]).includes(role)) {
+      throw new ConfigError('API_TOKENS', `entry ${i + 1} must be role:token with role one of ${ROLES.join(', ')}.`);
+    }
+    if (token.length < 16) throw new ConfigError('API_TOKENS', `entry ${i + 1} has a token shorter than 16 characters.`);
+    return { role: role as Role, token };
+  });
+}
+
+function sandbox(env: Env): Config['sandbox'] {
+  const raw = text(env, 'SANDBOX', 'auto').toLowerCase();
+  if (raw === 'auto') return 'auto';
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return 'on';
+  if (['0', 'false', 'off', 'no'].includes(raw)) return 'off';
+  throw new ConfigError('SANDBOX', `"${raw}" is not auto, 1 or 0.`);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = env.DATABASE_URL === undefined || env.DATABASE_URL === '' ? undefined : url(env, 'DATABASE_URL', '', ['postgres:', 'postgresql:']);
+  const dataDir = resolve(text(env, 'DATA_DIR', '.data'));
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: text(env, 'HOST', '127.0.0.1'),
+    databaseUrl,
+    dataDir,
+    artifactDir: resolve(text(env, 'ARTIFACT_DIR', `${dataDir}/artifacts`)),
+    apiTokens: apiTokens(env),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    sandbox: sandbox(env),
+    codexBaseUrl: url(env, 'CODEX_BASE_URL', 'https://chatgpt.com/backend-api', ['https:', 'http:']),
+    codexAuthUrl: url(env, 'CODEX_AUTH_URL', 'https://auth.openai.com', ['https:', 'http:']),
+    githubApiUrl: url(env, 'GITHUB_API_URL', 'https://api.github.com', ['https:', 'http:']),
+    gitBaseUrl: url(env, 'GIT_BASE_URL', 'https://github.com', ['https:', 'http:', 'file:']),
+    gitAuthor: {
+      name: text(env, 'GIT_AUTHOR_NAME', 'spec-chain'),
+      email: text(env, 'GIT_AUTHOR_EMAIL', 'spec-chain@users.noreply.github.com'),
+    },
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 256),
+    codexPollDeadlineMinutes: integer(env, 'CODEX_POLL_DEADLINE_MINUTES', 60, 1, 24 * 60),
+    codexPollIntervalSeconds: integer(env, 'CODEX_POLL_INTERVAL_SECONDS', 5, 1, 3600),
+    codexPollMaxIntervalSeconds: integer(env, 'CODEX_POLL_MAX_INTERVAL_SECONDS', 60, 1, 3600),
+    stepRetryLimit: integer(env, 'STEP_RETRY_LIMIT', 5, 0, 100),
+  };
+}

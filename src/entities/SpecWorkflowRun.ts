@@ -1,0 +1,116 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { RunStatus, Step } from '../interfaces.js';
+
+/** The phase a run works on, as discovery found it (a snapshot: tasks.md may change later). */
+export interface PhaseSnapshot {
+  id: string;
+  title: string;
+  line: number;
+  parent: { id: string; title: string; line: number } | null;
+  openTaskIds: string[];
+  openTaskCount: number;
+  doneTaskCount: number;
+}
+
+/** One MoonMind invocation: a chain of five steps on one feature of one repository. */
+@Entity('spec_workflow_run')
+export class SpecWorkflowRun {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'repository', type: 'text' })
+  repository: string;
+
+  @Column({ name: 'feature_id', type: 'text', nullable: true })
+  featureId: string | null;
+
+  @Column({ name: 'base_branch', type: 'text' })
+  baseBranch: string;
+
+  @Column({ name: 'tasks_path', type: 'text', nullable: true })
+  tasksPath: string | null;
+
+  @Column({ name: 'phase', type: 'jsonb', nullable: true })
+  phase: PhaseSnapshot | null;
+
+  @Column({ name: 'status', type: 'enum', enum: RunStatus, enumName: 'run_status' })
+  status: RunStatus;
+
+  @Column({ name: 'current_step', type: 'enum', enum: Step, enumName: 'step_name', nullable: true })
+  currentStep: Step | null;
+
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true })
+  idempotencyKey: string | null;
+
+  @Column({ name: 'credential_set_id', type: 'uuid' })
+  credentialSetId: string;
+
+  @Column({ name: 'codex_environment', type: 'text', nullable: true })
+  codexEnvironment: string | null;
+
+  @Column({ name: 'model', type: 'text', nullable: true })
+  model: string | null;
+
+  /** Codex best-of-N attempts, 1 to 4. */
+  @Column({ name: 'codex_attempts', type: 'int', default: 1 })
+  codexAttempts: number;
+
+  @Column({ name: 'sandbox', type: 'boolean', default: false })
+  sandbox: boolean;
+
+  @Column({ name: 'base_sha', type: 'text', nullable: true })
+  baseSha: string | null;
+
+  @Column({ name: 'codex_task_id', type: 'text', nullable: true })
+  codexTaskId: string | null;
+
+  @Column({ name: 'codex_task_url', type: 'text', nullable: true })
+  codexTaskUrl: string | null;
+
+  @Column({ name: 'branch', type: 'text', nullable: true })
+  branch: string | null;
+
+  @Column({ name: 'commit_sha', type: 'text', nullable: true })
+  commitSha: string | null;
+
+  @Column({ name: 'pull_request_number', type: 'int', nullable: true })
+  pullRequestNumber: number | null;
+
+  @Column({ name: 'pull_request_url', type: 'text', nullable: true })
+  pullRequestUrl: string | null;
+
+  @Column({ name: 'failure_code', type: 'text', nullable: true })
+  failureCode: string | null;
+
+  @Column({ name: 'failure_step', type: 'enum', enum: Step, enumName: 'step_name', nullable: true })
+  failureStep: Step | null;
+
+  @Column({ name: 'failure_message', type: 'text', nullable: true })
+  failureMessage: string | null;
+
+  @Column({ name: 'failure_remediation', type: 'text', nullable: true })
+  failureRemediation: string | null;
+
+  /** Whether RESUME (re-running the failed step with the stored outputs) is safe. */
+  @Column({ name: 'failure_resumable', type: 'boolean', nullable: true })
+  failureResumable: boolean | null;
+
+  @Column({ name: 'status_message', type: 'text', nullable: true })
+  statusMessage: string | null;
+
+  /** The sequence number of the run's latest event: 1, 2, 3 … with no gap. */
+  @Column({ name: 'version', type: 'int', default: 0 })
+  version: number;
+
+  @Column({ name: 'retry_of', type: 'uuid', nullable: true })
+  retryOf: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+}

@@ -1,0 +1,56 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Step, StepState as State } from '../interfaces.js';
+
+/** One attempt of one step of a run (the spec's CeleryTaskState). Unique per (run, step, attempt). */
+@Entity('step_state')
+export class StepState {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ name: 'run_id', type: 'uuid' })
+  runId: string;
+
+  @Column({ name: 'step', type: 'enum', enum: Step, enumName: 'step_name' })
+  step: Step;
+
+  @Column({ name: 'attempt', type: 'int' })
+  attempt: number;
+
+  @Column({ name: 'state', type: 'enum', enum: State, enumName: 'step_state_name' })
+  state: State;
+
+  @Column({ name: 'job_id', type: 'text', nullable: true })
+  jobId: string | null;
+
+  @Column({ name: 'worker_id', type: 'text', nullable: true })
+  workerId: string | null;
+
+  /** How many times this attempt's job has been picked up (retries after transient failures or lost workers). */
+  @Column({ name: 'tries', type: 'int', default: 0 })
+  tries: number;
+
+  @Column({ name: 'queued_at', type: 'timestamptz', nullable: true })
+  queuedAt: Date | null;
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt: Date | null;
+
+  @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
+  finishedAt: Date | null;
+
+  @Column({ name: 'heartbeat_at', type: 'timestamptz', nullable: true })
+  heartbeatAt: Date | null;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
+  nextAttemptAt: Date | null;
+
+  @Column({ name: 'message', type: 'text', nullable: true })
+  message: string | null;
+
+  /** The latest structured payload the step reported (poll snapshot, outputs, ...). */
+  @Column({ name: 'payload', type: 'jsonb', nullable: true })
+  payload: Record<string, unknown> | null;
+
+  @Column({ name: 'error', type: 'jsonb', nullable: true })
+  error: { code: string; message: string; kind: string } | null;
+}

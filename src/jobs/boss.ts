@@ -1,0 +1,53 @@
+import { PgBoss } from 'pg-boss';
+import { Step, STEP_ORDER } from '../interfaces.js';
+import type { Logger } from '../log.js';
+
+/** One pg-boss queue per step. */
+export const QUEUE: Record<Step, string> = {
+  [Step.DISCOVER]: 'spec-chain-discover',
+  [Step.SUBMIT]: 'spec-chain-submit',
+  [Step.APPLY]: 'spec-chain-apply',
+  [Step.PUBLISH]: 'spec-chain-publish',
+  [Step.FINALIZE]: 'spec-chain-finalize',
+};
+
+/**
+ * How long a worker may hold a step before pg-boss hands it to another (seconds). Steps heartbeat, so
+ * a dead worker is noticed after `HEARTBEAT_SECONDS`, not after the expiry.
+ */
+export const HEARTBEAT_SECONDS = 10;
+const EXPIRE_SECONDS = 15 * 60;
+/** Lost-worker retries pg-boss makes; transient provider failures are retried by the chain runner itself. */
+export const LOST_WORKER_RETRIES = 3;
+
+export function createBoss(url: string, log: Logger, options: { supervise: boolean; applicationName?: string }): PgBoss {
+  const boss = new PgBoss({
+    connectionString: url,
+    application_name: options.applicationName ?? 'spec-chain-queue',
+    // Workers wake on NOTIFY within milliseconds of the previous step's commit; polling is only the backstop.
+    useListenNotify: true,
+    supervise: options.supervise,
+    schedule: false,
+    migrate: true,
+    max: 10,
+  });
+  boss.on('error', (error) => log.error({ err: error }, 'queue error'));
+  boss.on('warning', (warning) => log.warn({ warning }, 'queue warning'));
+  return boss;
+}
+
+/** Creates the step queues (idempotent): queues must exist before anything is sent to them. */
+export async function createQueues(boss: PgBoss): Promise<void> {
+  const existing = new Set((await boss.getQueues()).map((q) => q.name));
+  for (const step of STEP_ORDER) {
+    if (existing.has(QUEUE[step])) continue;
+    await boss.createQueue(QUEUE[step], {
+      notify: true,
+      retryLimit: LOST_WORKER_RETRIES,
+      retryDelay: 1,
+      retryBackoff: true,
+      expireInSeconds: EXPIRE_SECONDS,
+      heartbeatSeconds: HEARTBEAT_SECONDS,
+    });
+  }
+}

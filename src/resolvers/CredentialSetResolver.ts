@@ -1,0 +1,43 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import type { CredentialSet } from '../entities/index.js';
+import {
+  CreateCredentialSetInput,
+  CredentialSetPayload,
+  CredentialSetType,
+  DeleteCredentialSetPayload,
+  UpdateCredentialSetInput,
+} from '../schema/credential-set.js';
+import { createCredentialSet, deleteCredentialSet, listCredentialSets, updateCredentialSet } from '../credential-sets/store.js';
+import type { Context } from '../server/context.js';
+
+const present = (c: CredentialSet): CredentialSetType => ({ ...c, validationIssues: c.validationIssues ?? [] });
+
+@Resolver(() => CredentialSetType)
+export class CredentialSetResolver {
+  @Authorized('viewer')
+  @Query(() => [CredentialSetType])
+  async credentialSets(@Ctx() ctx: Context): Promise<CredentialSetType[]> {
+    return (await listCredentialSets(ctx.app.ds)).map(present);
+  }
+
+  @Authorized('admin')
+  @Mutation(() => CredentialSetPayload)
+  async createCredentialSet(@Arg('input') input: CreateCredentialSetInput, @Ctx() ctx: Context): Promise<CredentialSetPayload> {
+    const { credentialSet, userErrors } = await createCredentialSet(ctx.app.ds, input);
+    return { credentialSet: credentialSet && present(credentialSet), userErrors };
+  }
+
+  @Authorized('admin')
+  @Mutation(() => CredentialSetPayload)
+  async updateCredentialSet(@Arg('input') input: UpdateCredentialSetInput, @Ctx() ctx: Context): Promise<CredentialSetPayload> {
+    const { credentialSet, userErrors } = await updateCredentialSet(ctx.app.ds, input.id, input);
+    return { credentialSet: credentialSet && present(credentialSet), userErrors };
+  }
+
+  @Authorized('admin')
+  @Mutation(() => DeleteCredentialSetPayload)
+  async deleteCredentialSet(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<DeleteCredentialSetPayload> {
+    const userErrors = await deleteCredentialSet(ctx.app.ds, id);
+    return { deletedId: userErrors.length ? null : id, userErrors };
+  }
+}

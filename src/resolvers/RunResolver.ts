@@ -1,0 +1,63 @@
+import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { GraphQLError } from 'graphql';
+import { RunConnection, RunFilterInput } from '../schema/connection.js';
+import { Artifact, RunEventType, RunStep, SpecWorkflowRunType } from '../schema/run.js';
+import { decodeCursor, encodeCursor, eventsOfRun, getRun, listRuns } from '../runs/queries.js';
+import { presentArtifact, presentEvent, presentRun, presentStep } from '../runs/present.js';
+import type { Context } from '../server/context.js';
+
+@Resolver(() => SpecWorkflowRunType)
+export class RunResolver {
+  @Authorized('viewer')
+  @Query(() => SpecWorkflowRunType, { nullable: true })
+  async run(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<SpecWorkflowRunType | null> {
+    const run = await getRun(ctx.app.ds, id);
+    return run && presentRun(run);
+  }
+
+  @Authorized('viewer')
+  @Query(() => RunConnection)
+  async runs(
+    @Ctx() ctx: Context,
+    @Arg('first', () => Int, { defaultValue: 20 }) first: number,
+    @Arg('after', () => String, { nullable: true }) after?: string | null,
+    @Arg('filter', () => RunFilterInput, { nullable: true }) filter?: RunFilterInput | null,
+  ): Promise<RunConnection> {
+    if (first < 0 || first > 100) throw new GraphQLError('first must be between 0 and 100.', { extensions: { code: 'BAD_USER_INPUT' } });
+    const cursor = after ? decodeCursor(after) : null;
+    if (after && !cursor) throw new GraphQLError('after is not a cursor this API returned.', { extensions: { code: 'BAD_USER_INPUT' } });
+    const page = await listRuns(ctx.app.ds, { first, after: cursor, filter });
+    const edges = page.runs.map((run) => ({ cursor: encodeCursor(run), node: presentRun(run) }));
+    return {
+      edges,
+      totalCount: page.totalCount,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+    };
+  }
+
+  @FieldResolver(() => [RunStep], { description: 'The latest attempt of each step, in chain order.' })
+  async steps(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<RunStep[]> {
+    const all = await ctx.steps.load(run.id);
+    const latest = new Map(all.map((s) => [s.step, s]));
+    return [...latest.values()].map(presentStep);
+  }
+
+  @FieldResolver(() => [RunStep], { description: 'Every attempt of every step: the attempt history.' })
+  async stepAttempts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<RunStep[]> {
+    return (await ctx.steps.load(run.id)).map(presentStep);
+  }
+
+  @FieldResolver(() => [Artifact])
+  async artifacts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<Artifact[]> {
+    return (await ctx.artifacts.load(run.id)).map(presentArtifact);
+  }
+
+  @FieldResolver(() => [RunEventType], { description: 'The run\'s event log, oldest first.' })
+  async events(
+    @Root() run: SpecWorkflowRunType,
+    @Ctx() ctx: Context,
+    @Arg('afterVersion', () => Int, { defaultValue: 0 }) afterVersion: number,
+  ): Promise<RunEventType[]> {
+    return (await eventsOfRun(ctx.app.ds, run.id, afterVersion)).map(presentEvent);
+  }
+}

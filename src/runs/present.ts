@@ -1,0 +1,97 @@
+import type { RunEvent, SpecWorkflowRun, StepState, WorkflowArtifact } from '../entities/index.js';
+import { RetryMode } from '../schema/enums.js';
+import type { Artifact, RunEventType, RunFailure, RunStep, SpecWorkflowRunType } from '../schema/run.js';
+import { remediationFor } from './remediation.js';
+
+/** How a run reads to API clients. Outside URLs stay as they are; stored files get a download route. */
+export function presentRun(run: SpecWorkflowRun): SpecWorkflowRunType {
+  return {
+    id: run.id,
+    status: run.status,
+    statusMessage: run.statusMessage,
+    currentStep: run.currentStep,
+    featureId: run.featureId,
+    repository: run.repository,
+    baseBranch: run.baseBranch,
+    tasksPath: run.tasksPath,
+    version: run.version,
+    sandbox: run.sandbox,
+    codexEnvironment: run.codexEnvironment,
+    model: run.model,
+    credentialSetId: run.credentialSetId,
+    phase: run.phase,
+    outputs: {
+      codexTaskId: run.codexTaskId,
+      codexTaskUrl: run.codexTaskUrl,
+      branch: run.branch,
+      commitSha: run.commitSha,
+      pullRequestNumber: run.pullRequestNumber,
+      pullRequestUrl: run.pullRequestUrl,
+    },
+    failure: presentFailure(run),
+    retryOf: run.retryOf,
+    createdAt: run.createdAt,
+    updatedAt: run.updatedAt,
+    finishedAt: run.finishedAt,
+  };
+}
+
+export function presentFailure(run: SpecWorkflowRun): RunFailure | null {
+  if (!run.failureCode) return null;
+  const resumable = run.failureResumable ?? remediationFor(run.failureCode).resumable;
+  return {
+    code: run.failureCode,
+    step: run.failureStep,
+    message: run.failureMessage ?? '',
+    remediation: run.failureRemediation ?? remediationFor(run.failureCode).remediation,
+    retryModes: resumable ? [RetryMode.RESUME, RetryMode.RESTART] : [RetryMode.RESTART],
+    retryAdvice: resumable
+      ? `RESUME re-runs the ${run.failureStep ?? 'failed'} step with the stored outputs (no new Codex task when one exists); RESTART starts a new run from discovery and needs confirmRestart.`
+      : `RESUME is not offered: repeating the ${run.failureStep ?? 'failed'} step with the same inputs would fail the same way. RESTART starts a new run from discovery and needs confirmRestart.`,
+  };
+}
+
+export function presentStep(s: StepState): RunStep {
+  return {
+    step: s.step,
+    state: s.state,
+    attempt: s.attempt,
+    tries: s.tries,
+    queuedAt: s.queuedAt,
+    startedAt: s.startedAt,
+    finishedAt: s.finishedAt,
+    heartbeatAt: s.heartbeatAt,
+    nextAttemptAt: s.nextAttemptAt,
+    message: s.message,
+    payload: s.payload,
+    errorCode: s.error?.code ?? null,
+  };
+}
+
+/** Stored files are served by /artifacts/<run>/<id> (token checked); outside URLs are returned as they are. */
+export function presentArtifact(a: WorkflowArtifact): Artifact {
+  const outside = /^https?:\/\//.test(a.location);
+  return {
+    id: a.id,
+    kind: a.kind,
+    step: a.step,
+    attempt: a.attempt,
+    url: outside ? a.location : `/artifacts/${a.runId}/${a.id}`,
+    sha256: a.sha256,
+    size: a.size === null ? null : Number(a.size),
+    contentType: a.contentType,
+    createdAt: a.createdAt,
+  };
+}
+
+export function presentEvent(e: RunEvent): RunEventType {
+  return {
+    version: e.version,
+    step: e.step,
+    attempt: e.attempt,
+    from: e.fromState,
+    to: e.toState,
+    at: e.at,
+    payload: e.payload,
+  };
+}

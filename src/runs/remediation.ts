@@ -1,0 +1,105 @@
+import { FailureCode } from '../interfaces.js';
+
+interface Guidance {
+  /** What the operator can do next. `{secret}` is replaced by the reference that needs fixing. */
+  remediation: string;
+  /** Whether re-running the failed step with the stored outputs is safe and may succeed. */
+  resumable: boolean;
+}
+
+/** The remediation of every failure code, written once. */
+export const GUIDANCE: Record<FailureCode, Guidance> = {
+  [FailureCode.SPEC_INVALID]: {
+    remediation: 'Fix tasks.md at the file and line named above, push the fix to the base branch, then RESTART the run.',
+    resumable: false,
+  },
+  [FailureCode.FEATURE_NOT_FOUND]: {
+    remediation: 'Check the feature id (specs/<feature-id>/tasks.md must exist on the base branch) or .specify/feature.json, then RESTART the run.',
+    resumable: false,
+  },
+  [FailureCode.REPOSITORY_UNAVAILABLE]: {
+    remediation: 'Check that the repository and base branch exist and that the GitHub token can read them, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.CREDENTIALS_MISSING]: {
+    remediation: 'Set the secret {secret} of the credential set (it is missing or empty where the worker runs), run validateCredentialSet, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.CREDENTIALS_INVALID]: {
+    remediation: 'Replace the secret {secret} of the credential set with a valid one (it was rejected), run validateCredentialSet, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.CREDENTIALS_EXPIRED]: {
+    remediation: 'Refresh the secret {secret} (it has expired: sign in to Codex again or issue a new token), run validateCredentialSet, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.PERMISSION_DENIED]: {
+    remediation: 'Give the token in {secret} write access to the repository (contents and pull requests), then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.CODEX_ENVIRONMENT_NOT_FOUND]: {
+    remediation: 'Create a Codex Cloud environment for the repository or pass an existing environment id or label, then RESTART the run.',
+    resumable: false,
+  },
+  [FailureCode.CODEX_ENVIRONMENT_AMBIGUOUS]: {
+    remediation: 'Several Codex environments share that label: pass the environment id instead, then RESTART the run.',
+    resumable: false,
+  },
+  [FailureCode.CODEX_REQUEST_REJECTED]: {
+    remediation: 'Codex Cloud rejected the request; read the message, adjust the run input (model, attempts, environment), then RESTART.',
+    resumable: false,
+  },
+  [FailureCode.CODEX_TASK_FAILED]: {
+    remediation: 'Open the Codex task to read why it failed; fix the cause (environment setup, prompt, quota), then RESTART to submit a new task.',
+    resumable: false,
+  },
+  [FailureCode.CODEX_TIMEOUT]: {
+    remediation: 'The Codex task did not finish before the deadline. Check it on Codex Cloud: RESUME polls the same task again; RESTART submits a new one.',
+    resumable: true,
+  },
+  [FailureCode.NO_DIFF]: {
+    remediation: 'Codex finished without a change; its message above says why (often a question). Answer it in tasks.md or the spec, then RESTART.',
+    resumable: false,
+  },
+  [FailureCode.MERGE_CONFLICT]: {
+    remediation: 'The patch conflicts with the base branch. Download the PATCH and CONFLICT_REPORT artifacts and resolve by hand, or RESTART so Codex works on the current base.',
+    resumable: false,
+  },
+  [FailureCode.PATCH_FAILED]: {
+    remediation: 'git could not apply the patch (see APPLY_OUTPUT). RESTART so Codex works on the current base branch.',
+    resumable: false,
+  },
+  [FailureCode.PATCH_UNSAFE]: {
+    remediation: 'The patch writes outside the repository tree (.git, absolute path, .. or an escaping symlink) and was refused. Review the Codex task before doing anything else.',
+    resumable: false,
+  },
+  [FailureCode.PUSH_REJECTED]: {
+    remediation: 'The remote refused the branch (protected branch, or someone else pushed to it). Check the branch rules and the branch, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.GITHUB_REJECTED]: {
+    remediation: 'GitHub rejected the pull request request; read the message, fix the repository state it names, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.RATE_LIMITED]: {
+    remediation: 'The service kept rate-limiting after every retry. Wait for the limit to reset, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.SERVICE_UNAVAILABLE]: {
+    remediation: 'The outside service kept failing after every retry (network or 5xx). Check its status, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.WORKER_LOST]: {
+    remediation: 'The worker running this step stopped and the step ran out of retries. Check the workers, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.INTERNAL]: {
+    remediation: 'An unexpected error; the message above and the service log (search for the run id) say more. RESUME once the cause is fixed.',
+    resumable: true,
+  },
+};
+
+export function remediationFor(code: string, secretRef?: string | null): Guidance {
+  const g = GUIDANCE[code as FailureCode] ?? GUIDANCE[FailureCode.INTERNAL];
+  return { ...g, remediation: g.remediation.replace('{secret}', secretRef ?? 'named in the message') };
+}

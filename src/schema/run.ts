@@ -1,0 +1,111 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { ArtifactKind, RetryMode, RunStatus, Step, StepState } from './enums.js';
+import { JSONObject } from './scalars.js';
+
+@ObjectType({ description: 'A phase heading of tasks.md.' })
+export class PhaseRef {
+  @Field() id: string;
+  @Field() title: string;
+  @Field(() => Int) line: number;
+}
+
+@ObjectType({ description: 'The phase a run works on, as discovery found it.' })
+export class Phase {
+  @Field() id: string;
+  @Field() title: string;
+  @Field(() => Int) line: number;
+  @Field(() => PhaseRef, { nullable: true, description: 'The enclosing phase when phases nest.' })
+  parent: PhaseRef | null;
+  @Field(() => [String]) openTaskIds: string[];
+  @Field(() => Int) openTaskCount: number;
+  @Field(() => Int) doneTaskCount: number;
+}
+
+@ObjectType({ description: 'One attempt of one step of a run.' })
+export class RunStep {
+  @Field(() => Step) step: Step;
+  @Field(() => StepState) state: StepState;
+  @Field(() => Int) attempt: number;
+  @Field(() => Int, { description: 'Times this attempt was picked up by a worker (retries included).' })
+  tries: number;
+  @Field(() => Date, { nullable: true }) queuedAt: Date | null;
+  @Field(() => Date, { nullable: true }) startedAt: Date | null;
+  @Field(() => Date, { nullable: true }) finishedAt: Date | null;
+  @Field(() => Date, { nullable: true }) heartbeatAt: Date | null;
+  @Field(() => Date, { nullable: true, description: 'When a RETRYING or WAITING step runs next.' })
+  nextAttemptAt: Date | null;
+  @Field(() => String, { nullable: true }) message: string | null;
+  @Field(() => JSONObject, { nullable: true, description: 'The latest structured payload the step reported.' })
+  payload: Record<string, unknown> | null;
+  @Field(() => String, { nullable: true }) errorCode: string | null;
+}
+
+@ObjectType()
+export class RunOutputs {
+  @Field(() => String, { nullable: true }) codexTaskId: string | null;
+  @Field(() => String, { nullable: true }) codexTaskUrl: string | null;
+  @Field(() => String, { nullable: true }) branch: string | null;
+  @Field(() => String, { nullable: true }) commitSha: string | null;
+  @Field(() => Int, { nullable: true }) pullRequestNumber: number | null;
+  @Field(() => String, { nullable: true }) pullRequestUrl: string | null;
+}
+
+@ObjectType({ description: 'Why a run failed and what the operator can do next.' })
+export class RunFailure {
+  @Field() code: string;
+  @Field(() => Step, { nullable: true }) step: Step | null;
+  @Field() message: string;
+  @Field() remediation: string;
+  @Field(() => [RetryMode], { description: 'The retry modes allowed for this failure.' })
+  retryModes: RetryMode[];
+  @Field({ description: 'Why the retry modes are what they are.' })
+  retryAdvice: string;
+}
+
+@ObjectType({ description: 'A generated output kept for the run: patch, log, conflict report, ...' })
+export class Artifact {
+  @Field(() => ID) id: string;
+  @Field(() => ArtifactKind) kind: ArtifactKind;
+  @Field(() => Step) step: Step;
+  @Field(() => Int) attempt: number;
+  @Field({ description: 'Download route (needs a viewer token) or outside URL.' }) url: string;
+  @Field(() => String, { nullable: true }) sha256: string | null;
+  @Field(() => Int, { nullable: true }) size: number | null;
+  @Field(() => String, { nullable: true }) contentType: string | null;
+  @Field() createdAt: Date;
+}
+
+@ObjectType({ description: 'One transition in a run\'s event log.' })
+export class RunEventType {
+  @Field(() => Int) version: number;
+  @Field(() => Step, { nullable: true }) step: Step | null;
+  @Field(() => Int, { nullable: true }) attempt: number | null;
+  @Field(() => String, { nullable: true }) from: string | null;
+  @Field() to: string;
+  @Field() at: Date;
+  @Field(() => JSONObject) payload: Record<string, unknown>;
+}
+
+@ObjectType('SpecWorkflowRun', { description: 'One invocation: the chain discover → submit → apply → publish → finalize.' })
+export class SpecWorkflowRunType {
+  @Field(() => ID) id: string;
+  @Field(() => RunStatus) status: RunStatus;
+  @Field(() => String, { nullable: true }) statusMessage: string | null;
+  @Field(() => Step, { nullable: true }) currentStep: Step | null;
+  @Field(() => String, { nullable: true }) featureId: string | null;
+  @Field() repository: string;
+  @Field() baseBranch: string;
+  @Field(() => String, { nullable: true }) tasksPath: string | null;
+  @Field(() => Int, { description: 'Sequence number of the latest event: 1, 2, 3 … with no gap.' }) version: number;
+  @Field({ description: 'True when the run used the local emulators, not Codex Cloud and GitHub.' }) sandbox: boolean;
+  @Field(() => String, { nullable: true }) codexEnvironment: string | null;
+  @Field(() => String, { nullable: true }) model: string | null;
+  @Field(() => ID) credentialSetId: string;
+  @Field(() => Phase, { nullable: true }) phase: Phase | null;
+  @Field(() => RunOutputs) outputs: RunOutputs;
+  @Field(() => RunFailure, { nullable: true }) failure: RunFailure | null;
+  @Field(() => ID, { nullable: true }) retryOf: string | null;
+  @Field() createdAt: Date;
+  @Field() updatedAt: Date;
+  @Field(() => Date, { nullable: true }) finishedAt: Date | null;
+}

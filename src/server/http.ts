@@ -1,0 +1,138 @@
+import { createServer, type Server } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { App } from '../app.js';
+import type { Principal } from './auth.js';
+import { createContext, type Context } from './context.js';
+import { WEB_DIR } from './paths.js';
+
+export interface HttpServer {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Close codes of the subscription socket, with the reason the client sees. */
+export const CLOSE = {
+  UNAUTHORIZED: { code: 4401, reason: 'Unauthorized: connection_init needs { authorization: "Bearer <token>" } with a valid token' },
+  FORBIDDEN: { code: 4403, reason: 'Forbidden: the token lacks the viewer role' },
+  REVOKED: { code: 4401, reason: 'Unauthorized: the token was revoked' },
+  SHUTDOWN: { code: 1001, reason: 'Server shutting down' },
+} as const;
+
+function unauthorized(res: Response): void {
+  res
+    .status(401)
+    .set('WWW-Authenticate', 'Bearer realm="spec-chain"')
+    .json({ errors: [{ message: 'Missing or invalid bearer token: send Authorization: Bearer <token>.', extensions: { code: 'UNAUTHENTICATED' } }] });
+}
+
+/** One HTTP port: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness. */
+export async function startHttpServer(app: App, options: { port: number; host: string }): Promise<HttpServer> {
+  const web = express();
+  const server = createServer(web);
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const principals = new WeakMap<object, Principal>();
+  const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
+    {
+      schema: app.schema,
+      onConnect: (ctx) => {
+        const principal = app.tokens.authenticate(ctx.connectionParams?.authorization);
+        if (!principal) {
+          ctx.extra.socket.close(CLOSE.UNAUTHORIZED.code, CLOSE.UNAUTHORIZED.reason);
+          return false;
+        }
+        principals.set(ctx.extra, principal);
+        app.log.info({ transport: 'ws', role: principal.role, token: principal.tokenId }, 'subscription connection');
+        return true;
+      },
+      context: (ctx): Context => createContext(app, principals.get(ctx.extra)!),
+    },
+    wss,
+  );
+
+  const apollo = new ApolloServer<Context>({
+    schema: app.schema,
+    introspection: true,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), ApolloServerPluginLandingPageDisabled()],
+    logger: {
+      debug: (m) => app.log.debug(m),
+      info: (m) => app.log.info(m),
+      warn: (m) => app.log.warn(m),
+      error: (m) => app.log.error(m),
+    },
+  });
+  await apollo.start();
+
+  // One log line per request: method, path, status, time, role; never headers or bodies.
+  web.use((req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      app.log.info(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, op: (req.body as { operationName?: string } | undefined)?.operationName },
+        'request',
+      );
+    });
+    next();
+  });
+
+  web.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  web.get('/readyz', async (_req, res) => {
+    const checks: Record<string, string> = {};
+    const probe = async (name: string, fn: () => Promise<unknown>) => {
+      try {
+        await Promise.race([fn(), new Promise((_, reject) => setTimeout(() => reject(new Error('timed out after 2 s')), 2000))]);
+        checks[name] = 'ok';
+      } catch (e) {
+        checks[name] = (e as Error).message || 'unreachable';
+      }
+    };
+    await probe('database', () => app.ds.query('SELECT 1'));
+    await probe('queue', async () => {
+      if (!(await app.boss.isInstalled())) throw new Error('pg-boss schema not installed');
+    });
+    const ready = Object.values(checks).every((v) => v === 'ok');
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+
+  web.use(
+    '/graphql',
+    express.json({ limit: '2mb' }),
+    (req: Request, res: Response, next: NextFunction) => {
+      const principal = app.tokens.authenticate(req.headers.authorization);
+      if (!principal) return unauthorized(res);
+      res.locals.principal = principal;
+      next();
+    },
+    expressMiddleware(apollo, { context: async ({ res }) => createContext(app, res.locals.principal as Principal) }),
+  );
+
+  web.use(express.static(WEB_DIR, { index: 'index.html', fallthrough: true }));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    server,
+    close: async () => {
+      for (const client of wss.clients) client.close(CLOSE.SHUTDOWN.code, CLOSE.SHUTDOWN.reason);
+      await wsServer.dispose();
+      await apollo.stop();
+      server.closeAllConnections();
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { createLogger } from '../../src/log.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { closeApp, migrate, openApp, type App } from '../../src/app.js';
+import { startHttpServer, type HttpServer } from '../../src/server/http.js';
+
+export const TOKENS = {
+  viewer: 'viewer-token-0123456789abcdef',
+  operator: 'operator-token-0123456789abcdef',
+  admin: 'admin-token-0123456789abcdef0000',
+};
+
+export interface TestService {
+  app: App;
+  http: HttpServer;
+  url: string;
+  config: Config;
+  close(): Promise<void>;
+}
+
+/** The real service (migrations, queue, HTTP and WebSocket) on a free port, against the given database. */
+export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<TestService> {
+  const config = loadConfig({
+    PORT: '0',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    API_TOKENS: Object.entries(TOKENS)
+      .map(([role, token]) => `${role}:${token}`)
+      .join(','),
+    DATA_DIR: '.data/test',
+    ...env,
+  });
+  const log = createLogger(config.logLevel);
+  const app = await openApp(config, log, databaseUrl, { supervise: false });
+  await migrate(app.ds, app.boss, log);
+  const http = await startHttpServer(app, { port: 0, host: '127.0.0.1' });
+  return {
+    app,
+    http,
+    url: http.url,
+    config,
+    close: async () => {
+      await http.close();
+      await closeApp(app);
+    },
+  };
+}
+
+/** POST /graphql as a client would, returning status and body. */
+export async function gql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  token: string | null = TOKENS.admin,
+): Promise<{ status: number; body: { data?: any; errors?: any[] } }> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: res.status, body: (await res.json()) as { data?: any; errors?: any[] } };
+}
