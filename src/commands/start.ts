@@ -3,6 +3,7 @@ import { closeApp, migrate, openApp, type App } from '../app.js';
 import { createLogger } from '../log.js';
 import { startHttpServer, type HttpServer } from '../server/http.js';
 import { resolveDatabase } from './database.js';
+import { shutdown } from '../jobs/boss.js';
 
 /**
  * `start` = migrate + serve + work in one process (the newcomer's command);
@@ -33,6 +34,7 @@ export default async function startCommand(_argv: string[], name: string): Promi
     const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
+      shutdown.started = true;
       log.info({ signal }, 'shutting down');
       await http?.close().catch((err) => log.warn({ err }, 'http close'));
       await closeApp(app);

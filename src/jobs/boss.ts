@@ -20,6 +20,15 @@ const EXPIRE_SECONDS = 15 * 60;
 /** Lost-worker retries pg-boss makes; transient provider failures are retried by the chain runner itself. */
 export const LOST_WORKER_RETRIES = 3;
 
+/** Set when the process is shutting down: the embedded server's own exit hook may close connections first. */
+export const shutdown = { started: false };
+
+/** A short, secret-free description of a database error for the log (pg errors carry the whole client). */
+export function describeError(error: unknown): { message: string; code?: string } {
+  const e = error as { message?: string; code?: string };
+  return { message: String(e?.message ?? error), ...(e?.code ? { code: e.code } : {}) };
+}
+
 export function createBoss(url: string, log: Logger, options: { supervise: boolean; applicationName?: string }): PgBoss {
   const boss = new PgBoss({
     connectionString: url,
@@ -31,7 +40,12 @@ export function createBoss(url: string, log: Logger, options: { supervise: boole
     migrate: true,
     max: 10,
   });
-  boss.on('error', (error) => log.error({ err: error }, 'queue error'));
+  boss.on('error', (error) => {
+    const err = describeError(error);
+    // 57P01: "terminating connection due to administrator command", expected while PostgreSQL stops with us.
+    if (shutdown.started && err.code === '57P01') log.debug({ err }, 'queue connection closed by shutdown');
+    else log.error({ err }, 'queue error');
+  });
   boss.on('warning', (warning) => log.warn({ warning }, 'queue warning'));
   return boss;
 }

@@ -76,7 +76,7 @@ export async function startHttpServer(app: App, options: { port: number; host: s
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       app.log.info(
-        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, op: (req.body as { operationName?: string } | undefined)?.operationName },
+        { method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10, op: (req.body as { operationName?: string } | undefined)?.operationName },
         'request',
       );
     });
