@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { repositoryPath } from './codex-cloud/checkout.js';
 import { git } from './codex-cloud/git.js';
 
 /**
@@ -267,7 +268,7 @@ export async function createDemoRepository(
   gitRoot: string,
   { owner = 'sandbox', name = 'widgets' }: { owner?: string; name?: string } = {},
 ): Promise<DemoRepository> {
-  const path = join(gitRoot, owner, `${name}.git`);
+  const path = repositoryPath(gitRoot, `${owner}/${name}`);
   const result = (created: boolean): DemoRepository => ({
     repository: `${owner}/${name}`,
     path,

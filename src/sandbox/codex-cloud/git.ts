@@ -48,7 +48,10 @@ export function git(
         resolve({ stdout, stderr, code });
       },
     );
+    // A git that exits before reading its input closes the pipe; its exit code tells what happened.
+    child.stdin?.on('error', () => undefined);
     // Close stdin either way: a git that waits for input would hang the sandbox.
-    child.stdin?.end(options.input ?? '');
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
   });
 }
