@@ -2,9 +2,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FailureCode, FailureKind } from '../../src/interfaces.js';
-import { ProviderError } from '../../src/providers/errors.js';
 import { checkCodexAccess, createCodexCloudClient, jwtExpiry } from '../../src/providers/codex-cloud/index.js';
-import { startCodexSandbox, type CodexSandbox } from './codex-cloud-fixture.js';
+import { rejection, startCodexSandbox, type CodexSandbox } from './codex-cloud-fixture.js';
 
 const REFERENCE = join(import.meta.dirname, '../../../shared/reference/codex-cloud/cli-requests.jsonl');
 
@@ -22,17 +21,7 @@ beforeEach(async () => {
   issued.push(login.access_token, login.refresh_token, login.id_token);
 });
 
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  const text = `${(error as Error).message} ${JSON.stringify((error as ProviderError).details)}`;
-  for (const secret of issued) expect(text).not.toContain(secret);
-  return error as ProviderError;
-}
-
+const rejected = (promise: Promise<unknown>) => rejection(promise, issued);
 const readAuth = async () => JSON.parse(await readFile(sandbox.authPath, 'utf8'));
 const tokenRequests = () => sandbox.emulator.requests().filter((r) => r.path === '/oauth/token');
 
@@ -104,7 +93,7 @@ describe('ChatGPT auth.json', () => {
   it('halts with CREDENTIALS_EXPIRED naming the reference when the refresh token is dead', async () => {
     const client = sandbox.client();
     sandbox.emulator.expireTokens({ refreshTokens: true });
-    const error = await rejection(client.getUsage());
+    const error = await rejected(client.getUsage());
     expect(error).toMatchObject({ kind: FailureKind.CREDENTIALS, code: FailureCode.CREDENTIALS_EXPIRED, secretRef: sandbox.authRef });
     expect(error.message).toContain(sandbox.authRef);
     expect(error.message).toContain('codex login');
@@ -135,7 +124,7 @@ describe('Codex access token and refused secrets', () => {
     expect(rest.every((r) => r.header_names.includes('chatgpt-account-id'))).toBe(true);
 
     sandbox.emulator.expireTokens();
-    const error = await rejection(client.getUsage());
+    const error = await rejected(client.getUsage());
     expect(error).toMatchObject({ kind: FailureKind.CREDENTIALS, code: FailureCode.CREDENTIALS_INVALID, secretRef: 'env:CODEX_TEST_AT' });
     delete process.env.CODEX_TEST_AT;
   });
@@ -144,7 +133,7 @@ describe('Codex access token and refused secrets', () => {
     process.env.CODEX_TEST_SK = 'sk-proj-0123456789abcdefghijklmnop';
     issued.push(process.env.CODEX_TEST_SK);
     const client = createCodexCloudClient({ authRef: 'env:CODEX_TEST_SK', baseUrl: sandbox.emulator.baseUrl, authUrl: sandbox.emulator.authUrl });
-    const error = await rejection(client.getUsage());
+    const error = await rejected(client.getUsage());
     expect(error).toMatchObject({ kind: FailureKind.CREDENTIALS, code: FailureCode.CREDENTIALS_INVALID, secretRef: 'env:CODEX_TEST_SK' });
     expect(error.message).toMatch(/ChatGPT sign-in/);
     expect(error.message).toMatch(/access token/);
@@ -154,7 +143,7 @@ describe('Codex access token and refused secrets', () => {
 
   it('reports a missing secret as CREDENTIALS_MISSING', async () => {
     const client = createCodexCloudClient({ authRef: 'file:/nonexistent/auth.json', baseUrl: sandbox.emulator.baseUrl });
-    const error = await rejection(client.getUsage());
+    const error = await rejected(client.getUsage());
     expect(error).toMatchObject({ kind: FailureKind.CREDENTIALS, code: FailureCode.CREDENTIALS_MISSING, secretRef: 'file:/nonexistent/auth.json' });
   });
 
@@ -163,7 +152,7 @@ describe('Codex access token and refused secrets', () => {
     delete auth.tokens.refresh_token;
     await writeFile(sandbox.authPath, JSON.stringify(auth));
     sandbox.emulator.expireTokens();
-    const error = await rejection(sandbox.client().getUsage());
+    const error = await rejected(sandbox.client().getUsage());
     expect(error.kind).toBe(FailureKind.CREDENTIALS);
     expect(error.secretRef).toBe(sandbox.authRef);
   });

@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
+import { ProviderError } from '../../src/providers/errors.js';
 import { createCodexCloudClient, type CodexCloudClientOptions } from '../../src/providers/codex-cloud/index.js';
 import { createDemoRepository, type DemoRepository } from '../../src/sandbox/demo-repo.js';
 import { startCodexEmulator, type CodexEmulator } from '../../src/sandbox/codex-cloud/index.js';
@@ -58,4 +60,16 @@ export async function waitForTask(client: ReturnType<typeof createCodexCloudClie
     if (snapshot.status !== 'PENDING') return snapshot;
   }
   throw new Error(`task ${taskId} still pending after ${maxPolls} polls`);
+}
+
+/** The ProviderError a call fails with; neither its message nor its details may hold any of `secrets`. */
+export async function rejection(promise: Promise<unknown>, secrets: readonly string[] = []): Promise<ProviderError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ProviderError);
+  const text = `${(error as Error).message} ${JSON.stringify((error as ProviderError).details)}`;
+  for (const secret of secrets) expect(text).not.toContain(secret);
+  return error as ProviderError;
 }

@@ -2,9 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FailureCode, FailureKind } from '../../src/interfaces.js';
-import { ProviderError } from '../../src/providers/errors.js';
 import { git } from '../../src/sandbox/codex-cloud/git.js';
-import { startCodexSandbox, waitForTask, type CodexSandbox } from './codex-cloud-fixture.js';
+import { rejection as rejectionScanning, startCodexSandbox, waitForTask, type CodexSandbox } from './codex-cloud-fixture.js';
 
 const REFERENCE = join(import.meta.dirname, '../../../shared/reference/codex-cloud/cli-requests.jsonl');
 // Headers fetch adds on its own (connection management, content negotiation); the CLI's client does not.
@@ -21,14 +20,9 @@ beforeAll(async () => {
 afterAll(async () => sandbox.stop());
 beforeEach(() => sandbox.emulator.reset());
 
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
+/** The failure of a call, checked to quote none of the sandbox's tokens. */
+const rejection = (promise: Promise<unknown>) =>
+  rejectionScanning(promise, [sandbox.login.access_token, sandbox.login.refresh_token, sandbox.login.id_token]);
 
 /** Same keys in the same order, recursively: the shape of a body, whatever its values. */
 function shape(value: unknown): unknown {

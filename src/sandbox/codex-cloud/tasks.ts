@@ -26,6 +26,8 @@ export interface EmulatedTask {
   branch: string;
   inputItems: unknown[];
   createdAt: number;
+  /** When the turn ended (its creation until then). */
+  updatedAt: number;
   userTurnId: string;
   turns: Turn[];
   pendingPolls: number;
@@ -66,6 +68,7 @@ export function createTask(input: {
     branch: input.branch,
     inputItems: input.inputItems,
     createdAt,
+    updatedAt: createdAt,
     userTurnId: id('turn_'),
     turns: Array.from({ length: input.attempts }, (_, placement) => ({ id: id('turn_'), placement, createdAt })),
     pendingPolls: input.outcome.pendingPolls ?? 0,
@@ -74,7 +77,10 @@ export function createTask(input: {
     settled: null,
   };
   // runTurn never rejects: a fault is a failed turn.
-  void result.then((settled) => (task.settled = settled));
+  void result.then((settled) => {
+    task.settled = settled;
+    task.updatedAt = now();
+  });
   return task;
 }
 
@@ -123,7 +129,7 @@ function statusDisplay(task: EmulatedTask, view: View) {
       sibling_turn_ids: others.map((turn) => turn.id),
       diff_stats: diffStats(view.result?.diff ?? null),
       created_at: task.createdAt,
-      updated_at: task.createdAt,
+      updated_at: view.result ? task.updatedAt : task.createdAt,
     },
     state: view.state,
   };
@@ -162,7 +168,7 @@ export function taskDetails(task: EmulatedTask, view: View) {
       archived: false,
       external_pull_requests: [],
       created_at: task.createdAt,
-      updated_at: task.createdAt,
+      updated_at: view.result ? task.updatedAt : task.createdAt,
       environment_id: task.environment.id,
       current_turn_id: first!.id,
       has_unread_turn: view.result !== null,
@@ -183,7 +189,7 @@ export function taskListItem(task: EmulatedTask) {
     title: task.title,
     has_generated_title: false,
     created_at: task.createdAt,
-    updated_at: task.createdAt,
+    updated_at: view.result ? task.updatedAt : task.createdAt,
     task_status_display: statusDisplay(task, view),
     archived: false,
     has_unread_turn: view.result !== null,
