@@ -29,6 +29,17 @@ describe('imitation agent prompt reading', () => {
     expect(requestedTaskIds('Do T999', TASKS)).toEqual([]);
   });
 
+  it('takes the tasks a prompt lists, not ids it mentions in passing', () => {
+    const prompt = [
+      '$speckit-implement Implement only Phase 2 "Foundational" (T003–T004) of specs/001-x/tasks.md.',
+      'Open tasks of Phase 2:',
+      '- T003 Normaliser (depends on T001)',
+      '- T004 [P] Tests',
+      'Already done in this phase, leave as they are: T002.',
+    ].join('\n');
+    expect(requestedTaskIds(prompt, TASKS)).toEqual(['T003', 'T004']);
+  });
+
   it('takes every task under the named phase when no id is given, nested headings included', () => {
     expect(requestedTaskIds('Implement only Phase 3 of the feature', TASKS)).toEqual(['T005']);
     expect(requestedTaskIds('Implement only Phase 2', TASKS)).toEqual(['T003', 'T003a', 'T004']);

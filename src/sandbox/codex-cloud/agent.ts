@@ -5,14 +5,16 @@ import { git } from './git.js';
 import { completed, failed, type TurnResult, type TurnWork } from './turn.js';
 
 // The imitation agent behind the `implement` outcome. It does what a prompt like "Implement only
-// Phase 2 (T003–T004) of specs/001-x/tasks.md …" asks, in the plainest way: marks those tasks [X],
-// writes one small file per task, and answers with the real `git diff`, so the diff applies.
+// Phase 2 (T003–T004) of specs/001-x/tasks.md" followed by the phase's task list asks, in the
+// plainest way: marks those tasks [X], writes one small file per task, and answers with the real
+// `git diff`, so the diff applies.
 
 const TASK_ID = /\bT\d{3,}[a-z]?\b/g;
 const RANGE = /\b(T\d{3,}[a-z]?)\s*(?:–|—|-|\.\.|to|through)\s*(T\d{3,}[a-z]?)\b/g;
 const OPEN_TASK = /^(\s*[-*+]\s+)\[ \](\s+(?:\*\*)?)(T\d{3,}[a-z]?)\b(.*)$/;
 const ANY_TASK = /^\s*[-*+]\s+\[[ xX~-]\]\s+(?:\*\*)?(T\d{3,}[a-z]?)\b/;
 const HEADING = /^(#{1,6})\s+(.*)$/;
+const LISTED_TASK = /^\s*[-*+]\s+(?:\[ \]\s+)?(?:\*\*)?(T\d{3,}[a-z]?)\b/;
 
 /** The tasks file the prompt names, as a path inside the repository. */
 export function tasksPathIn(prompt: string): string | null {
@@ -29,20 +31,27 @@ function tasksIn(lines: string[]): { id: string; open: boolean; line: number }[]
 }
 
 /**
- * The task ids the prompt asks for: ranges (`T003–T007`, by document order), single ids, or, when it
- * names none, every task under the phase it names (`Phase 3`).
+ * The task ids the prompt asks for. A prompt that lists tasks (`- T003 [P] …`) asks for those; else
+ * its ranges (`T003–T007`, by document order) and single ids; else every task under the phase it
+ * names (`Phase 3`). Ids inside task descriptions ("depends on T003") are not requests.
  */
 export function requestedTaskIds(prompt: string, tasksText: string): string[] {
   const lines = tasksText.split(/\r?\n/);
   const tasks = tasksIn(lines);
   const order = tasks.map((t) => t.id);
   const wanted = new Set<string>();
-  for (const [, from, to] of prompt.matchAll(RANGE)) {
-    const start = order.indexOf(from!);
-    const end = order.lastIndexOf(to!);
-    if (start >= 0 && end >= start) for (const id of order.slice(start, end + 1)) wanted.add(id);
+  for (const line of prompt.split(/\r?\n/)) {
+    const listed = LISTED_TASK.exec(line)?.[1];
+    if (listed && order.includes(listed)) wanted.add(listed);
   }
-  for (const [id] of prompt.matchAll(TASK_ID)) if (order.includes(id)) wanted.add(id);
+  if (wanted.size === 0) {
+    for (const [, from, to] of prompt.matchAll(RANGE)) {
+      const start = order.indexOf(from!);
+      const end = order.lastIndexOf(to!);
+      if (start >= 0 && end >= start) for (const id of order.slice(start, end + 1)) wanted.add(id);
+    }
+    for (const [id] of prompt.matchAll(TASK_ID)) if (order.includes(id)) wanted.add(id);
+  }
   if (wanted.size === 0) {
     const phase = /\bPhase\s+([0-9]+(?:\.[0-9]+)*[a-z]?|[A-Z])\b/.exec(prompt)?.[1];
     const start = phase === undefined ? -1 : lines.findIndex((l) => new RegExp(`^#{1,6}\\s+Phase\\s+${phase.replaceAll('.', '\\.')}\\b`).test(l));
