@@ -115,6 +115,13 @@ describe('tasks', () => {
     expect(list.cursor).toBeNull();
   });
 
+  it('serves a page for the task url the client reports', async () => {
+    const { body } = await createTask('Say <hello>');
+    const page = await fetch(`${emulator.authUrl}/codex/tasks/${body.task.id}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Say &#60;hello&#62;');
+  });
+
   it('rejects a malformed create body with 422 and an unknown environment with 404', async () => {
     const res = await fetch(`${emulator.baseUrl}/wham/tasks`, {
       method: 'POST',

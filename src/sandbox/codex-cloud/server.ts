@@ -234,6 +234,17 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
     send(res, 200, { id_token: issued.id_token, access_token: issued.access_token, refresh_token: issued.refresh_token });
   }
 
+  /** The task's page a snapshot's `url` points at, so a link in the demo leads somewhere. */
+  function taskPage(res: ServerResponse, taskId: string): void {
+    const task = tasks.find((candidate) => candidate.id === decodeURIComponent(taskId));
+    if (!task) return send(res, 404, { detail: 'Task not found.' });
+    const escape = (text: string) => text.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+    const state = task.settled ? task.settled.turnStatus : 'in_progress';
+    const html = `<!doctype html><title>${escape(task.title)}</title><h1>${escape(task.title)}</h1><p>${escape(task.id)} in ${escape(task.environment.label)}: ${state}</p>`;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html);
+  }
+
   function whoami(req: IncomingMessage, res: ServerResponse): void {
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const verdict = bearer ? authority.verify(bearer) : { refused: 'missing bearer token' };
@@ -302,6 +313,7 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
       return send(res, injected.status, { detail: injected.message ?? `Emulated HTTP ${injected.status}.` }, headers);
     }
     if (url.pathname.startsWith('/backend-api/')) return backend(req, res, url.pathname.slice('/backend-api'.length), url, body);
+    if (url.pathname.startsWith('/codex/tasks/') && req.method === 'GET') return taskPage(res, url.pathname.slice('/codex/tasks/'.length));
     if (url.pathname === '/oauth/token' && req.method === 'POST') return refresh(res, body);
     if (url.pathname === '/api/accounts/v1/user-auth-credential/whoami' && req.method === 'GET') return whoami(req, res);
     send(res, 404, { detail: 'Not Found' });
