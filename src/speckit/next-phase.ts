@@ -1,0 +1,42 @@
+import { parseTasks } from './parse.js';
+import type { Discovery, ParsedTasks, Phase, TaskCounts } from './types.js';
+
+/**
+ * The next incomplete phase: the one directly holding the first open task that lies inside any phase.
+ * That is the first phase in document order whose scope holds an open task, or, when phases nest, the
+ * sub-phase of it that holds the task. Checkboxes outside every phase are ignored (only counted).
+ */
+export function nextPhase(parsed: ParsedTasks): Discovery {
+  const { file } = parsed;
+  if (parsed.errors.length > 0) return { status: 'INVALID', file, errors: parsed.errors };
+  const counts = countTasks(parsed);
+  const first = parsed.tasks.find((task) => task.state === 'open' && task.phase !== null);
+  if (!first) return { status: 'NO_WORK', file, counts };
+  const phase: Phase = parsed.phases.find((candidate) => candidate.line === first.phase!.line)!;
+  const own = parsed.tasks.filter((task) => task.phase?.line === phase.line);
+  return {
+    status: 'PHASE',
+    file,
+    counts,
+    phase: {
+      ...phase,
+      openTasks: own.filter((task) => task.state === 'open'),
+      doneTasks: own.filter((task) => task.state === 'done'),
+      droppedTasks: own.filter((task) => task.state === 'dropped'),
+    },
+  };
+}
+
+/** Parses and answers in one call. Never throws, whatever the input. */
+export function discover(input: string | Uint8Array, file = 'tasks.md'): Discovery {
+  return nextPhase(parseTasks(input, file));
+}
+
+function countTasks({ phases, tasks }: ParsedTasks): TaskCounts {
+  const counts: TaskCounts = { phases: phases.length, open: 0, done: 0, dropped: 0, outside: 0 };
+  for (const task of tasks) {
+    if (task.phase === null) counts.outside++;
+    else counts[task.state]++;
+  }
+  return counts;
+}
