@@ -133,19 +133,25 @@ function collect(tree: Root, starts: readonly number[], lineOffset: number, out:
     let childDepth = depth;
     if (node.type === 'listItem' && start) {
       const first = node.children[0];
-      const at = first?.type === 'paragraph' ? first.position : undefined;
+      const paragraph = first?.type === 'paragraph' ? first : undefined;
+      let at = paragraph?.position?.start;
+      // GFM moves the paragraph's start past the checkbox only when plain text follows it (not `**T001**`);
+      // the first inline node always starts past it.
+      const head = paragraph?.children[0]?.position?.start;
+      if (at && head && typeof node.checked === 'boolean' && (head.offset ?? 0) > (at.offset ?? 0)) at = head;
       out.push({
         kind: 'item',
         line: start.line + lineOffset,
         depth,
         checked: node.checked ?? null,
-        paragraph: at
-          ? {
-              line: at.start.line + lineOffset,
-              index: (at.start.offset ?? 0) - starts[at.start.line - 1]!,
-              endLine: at.end.line + lineOffset,
-            }
-          : null,
+        paragraph:
+          at && paragraph?.position
+            ? {
+                line: at.line + lineOffset,
+                index: (at.offset ?? 0) - starts[at.line - 1]!,
+                endLine: paragraph.position.end.line + lineOffset,
+              }
+            : null,
       });
       childDepth = depth + 1;
     }

@@ -204,6 +204,7 @@ describe('checkboxes', () => {
       '    - [ ] T008 four-space child',
       '- [ ] T009 first line',
       '  continues here',
+      '- [ ] **T010** bold id on a line kept whole | for its pipe',
     ].join('\n');
     const parsed = parseTasks(text);
     expect(parsed.tasks.map((t) => [t.id, t.state, t.line, t.depth])).toEqual([
@@ -216,8 +217,10 @@ describe('checkboxes', () => {
       ['T007', 'done', 8, 0],
       ['T008', 'open', 9, 1],
       ['T009', 'open', 10, 0],
+      ['T010', 'open', 12, 0],
     ]);
-    expect(parsed.tasks.at(-1)!.description).toBe('first line continues here');
+    expect(parsed.tasks[8]!.description).toBe('first line continues here');
+    expect(parsed.tasks[9]!.description).toBe('bold id on a line kept whole | for its pipe');
   });
 
   test('a setext heading closes a phase of its level like any heading; an ATX-looking line in a paragraph does not', () => {
