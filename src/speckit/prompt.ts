@@ -18,7 +18,8 @@ export function buildPhasePrompt({ phase, featureDir, hasPlan, hasSpec }: PhaseP
   const tasksFile = `${dir}/tasks.md`;
   const name = phaseName(phase);
   const ids = phase.openTasks.map((task) => task.id).filter((id): id is string => id !== null);
-  const range = ids.length === 0 ? '' : ids.length === 1 ? ` (${ids[0]})` : ` (${ids[0]}–${ids.at(-1)})`;
+  // A range would hide gaps (T011–T014 without T013), so short lists are spelled out.
+  const range = ids.length === 0 ? '' : ids.length <= 8 ? ` (${ids.join(', ')})` : ` (${ids[0]}–${ids.at(-1)}, ${ids.length} tasks)`;
   const guides = [hasPlan ? `${dir}/plan.md` : null, hasSpec ? `${dir}/spec.md` : null].filter((path) => path !== null);
 
   const lines = [
