@@ -42,7 +42,8 @@ function writeFiles(dir: string, files: Files): void {
 
 /**
  * A bare repository `<gitRoot>/<owner>/<name>.git` whose `main` holds `files`; returns main's sha.
- * Called again with more files, it adds a commit on top (a change pushed by someone else).
+ * Called again with more files, it adds a commit on top (a change pushed by someone else); with a new
+ * `branch`, that branch starts from the default one.
  */
 export function makeRemote(gitRoot: string, repository: string, files: Files, branch = 'main'): string {
   const bare = join(gitRoot, `${repository}.git`);
@@ -50,6 +51,10 @@ export function makeRemote(gitRoot: string, repository: string, files: Files, br
   try {
     if (existsSync(bare) && hasBranch(bare, branch)) {
       sh(work, 'clone', '-q', '-b', branch, bare, '.');
+    } else if (existsSync(bare)) {
+      // A new branch starts from the default branch.
+      sh(work, 'clone', '-q', bare, '.');
+      sh(work, 'checkout', '-q', '-b', branch);
     } else {
       mkdirSync(bare, { recursive: true });
       sh(bare, 'init', '-q', '--bare');

@@ -1,0 +1,153 @@
+/**
+ * Every GraphQL document the service sends to GitHub, in one place so a test can validate each one
+ * against GitHub's published schema (@octokit/graphql-schema). Mutations are named `mutation …`:
+ * the client spaces those out by at least a second, as GitHub asks.
+ */
+
+/** The repository, the branch we publish to and the open pull requests whose head is that branch. */
+export const REPO_STATE = /* GraphQL */ `
+  query RepoState($owner: String!, $name: String!, $qualifiedName: String!, $headRefName: String!) {
+    repository(owner: $owner, name: $name) {
+      id
+      nameWithOwner
+      viewerPermission
+      defaultBranchRef {
+        name
+        target {
+          oid
+        }
+      }
+      ref(qualifiedName: $qualifiedName) {
+        id
+        name
+        target {
+          oid
+        }
+      }
+      pullRequests(headRefName: $headRefName, states: [OPEN], first: 20) {
+        nodes {
+          id
+          number
+          url
+          title
+          body
+          state
+          isDraft
+          baseRefName
+          headRefName
+          headRefOid
+          headRepository {
+            nameWithOwner
+          }
+        }
+      }
+    }
+    rateLimit {
+      cost
+      remaining
+      resetAt
+    }
+  }
+`;
+
+/** Whether the token is valid at all (a 401 says it is not) and whose it is. */
+export const VIEWER = /* GraphQL */ `
+  query Viewer {
+    viewer {
+      login
+    }
+    rateLimit {
+      remaining
+      resetAt
+    }
+  }
+`;
+
+/** Whether the token sees the repository (NOT_FOUND otherwise) and what it may do there. */
+export const REPOSITORY_ACCESS = /* GraphQL */ `
+  query RepositoryAccess($owner: String!, $name: String!) {
+    repository(owner: $owner, name: $name) {
+      nameWithOwner
+      viewerPermission
+    }
+  }
+`;
+
+export const CREATE_PULL_REQUEST = /* GraphQL */ `
+  mutation CreatePullRequest(
+    $repositoryId: ID!
+    $baseRefName: String!
+    $headRefName: String!
+    $title: String!
+    $body: String
+    $draft: Boolean
+  ) {
+    createPullRequest(
+      input: {
+        repositoryId: $repositoryId
+        baseRefName: $baseRefName
+        headRefName: $headRefName
+        title: $title
+        body: $body
+        draft: $draft
+      }
+    ) {
+      pullRequest {
+        id
+        number
+        url
+      }
+    }
+  }
+`;
+
+export const UPDATE_PULL_REQUEST = /* GraphQL */ `
+  mutation UpdatePullRequest($pullRequestId: ID!, $title: String, $body: String) {
+    updatePullRequest(input: { pullRequestId: $pullRequestId, title: $title, body: $body }) {
+      pullRequest {
+        id
+        number
+        url
+      }
+    }
+  }
+`;
+
+export const CREATE_REF = /* GraphQL */ `
+  mutation CreateRef($repositoryId: ID!, $name: String!, $oid: GitObjectID!) {
+    createRef(input: { repositoryId: $repositoryId, name: $name, oid: $oid }) {
+      ref {
+        id
+        name
+        target {
+          oid
+        }
+      }
+    }
+  }
+`;
+
+export const UPDATE_REF = /* GraphQL */ `
+  mutation UpdateRef($refId: ID!, $oid: GitObjectID!, $force: Boolean) {
+    updateRef(input: { refId: $refId, oid: $oid, force: $force }) {
+      ref {
+        id
+        name
+        target {
+          oid
+        }
+      }
+    }
+  }
+`;
+
+/** All of the above, by operation name, for the schema test. */
+export const DOCUMENTS = {
+  RepoState: REPO_STATE,
+  Viewer: VIEWER,
+  RepositoryAccess: REPOSITORY_ACCESS,
+  CreatePullRequest: CREATE_PULL_REQUEST,
+  UpdatePullRequest: UPDATE_PULL_REQUEST,
+  CreateRef: CREATE_REF,
+  UpdateRef: UPDATE_REF,
+} as const;

@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runGit } from '../../providers/git/exec.js';
+import { GitHubError } from './errors.js';
+
+/**
+ * The emulator's repositories are the bare repositories `<gitRoot>/<owner>/<name>.git`: refs and
+ * commits are read from and written to them with the real git, so what git pushes is what GraphQL sees.
+ */
+export class BareRepository {
+  readonly path: string;
+
+  constructor(
+    gitRoot: string,
+    readonly owner: string,
+    readonly name: string,
+  ) {
+    this.path = join(gitRoot, owner, `${name}.git`);
+  }
+
+  get nameWithOwner(): string {
+    return `${this.owner}/${this.name}`;
+  }
+
+  exists(): boolean {
+    return existsSync(join(this.path, 'HEAD')) && existsSync(join(this.path, 'objects'));
+  }
+
+  private async git(args: string[]): Promise<{ code: number; stdout: string }> {
+    return runGit(args, { cwd: this.path });
+  }
+
+  /** `refs/heads/x`, `refs/tags/x` or a short name (tried as a branch, then as a tag) → the ref and its commit. */
+  async readRef(qualifiedName: string): Promise<{ name: string; oid: string } | null> {
+    const candidates = qualifiedName.startsWith('refs/') ? [qualifiedName] : [`refs/heads/${qualifiedName}`, `refs/tags/${qualifiedName}`];
+    for (const name of candidates) {
+      const { code, stdout } = await this.git(['rev-parse', '--verify', '--quiet', `${name}^{commit}`]);
+      if (code === 0) return { name, oid: stdout.trim() };
+    }
+    return null;
+  }
+
+  /** The branch HEAD names, when it exists. */
+  async defaultBranch(): Promise<string | null> {
+    const { code, stdout } = await this.git(['symbolic-ref', '--quiet', 'HEAD']);
+    if (code !== 0) return null;
+    return (await this.readRef(stdout.trim())) ? stdout.trim() : null;
+  }
+
+  async isCommit(oid: string): Promise<boolean> {
+    if (!/^[0-9a-f]{40}$/.test(oid)) return false;
+    return (await this.git(['cat-file', '-e', `${oid}^{commit}`])).code === 0;
+  }
+
+  async isAncestor(ancestor: string, descendant: string): Promise<boolean> {
+    return (await this.git(['merge-base', '--is-ancestor', ancestor, descendant])).code === 0;
+  }
+
+  /** Commits on `head` that `base` does not have. */
+  async commitsAhead(base: string, head: string): Promise<number> {
+    const { stdout } = await this.git(['rev-list', '--count', `${base}..${head}`]);
+    return Number(stdout.trim()) || 0;
+  }
+
+  async commitInfo(oid: string): Promise<{ message: string; committedDate: string; authoredDate: string }> {
+    const { stdout } = await this.git(['show', '-s', '--format=%cI%x00%aI%x00%B', oid]);
+    const [committedDate = '', authoredDate = '', message = ''] = stdout.split('\0');
+    return { message: message.replace(/\n+$/, ''), committedDate, authoredDate };
+  }
+
+  /** Compare-and-swap on a ref: `expected` null means it must not exist yet. */
+  async writeRef(name: string, oid: string, expected: string | null): Promise<void> {
+    const valid = await this.git(['check-ref-format', name]);
+    if (valid.code !== 0 || !name.startsWith('refs/')) throw new GitHubError('UNPROCESSABLE', `Reference name "${name}" is invalid.`);
+    const { code } = await this.git(['update-ref', '-m', 'github emulator', name, oid, expected ?? '0'.repeat(40)]);
+    if (code !== 0) throw new GitHubError('STALE_DATA', `Reference ${name} changed while it was being updated; read it again.`);
+  }
+}

@@ -1,0 +1,401 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { GitHubError } from './errors.js';
+import { FAULT_KINDS, Faults, faultProblem, type Fault, type FaultKind } from './faults.js';
+import { serveGit, gitRequestToken } from './git-http.js';
+import { pullRequestUrl, rootValue, type GraphContext, type Permission, type RateLimitState, type Viewer } from './graph.js';
+import { BareRepository } from './repos.js';
+import { githubSchema } from './schema.js';
+import { PullRequestStore, type PullRequestRecord } from './store.js';
+
+export interface EmulatorToken {
+  login: string;
+  permission: Permission;
+  /** `owner/name` the token can see; every repository in gitRoot when absent. */
+  repositories?: string[];
+}
+
+export interface GitHubEmulatorOptions {
+  port?: number;
+  host?: string;
+  /** Bare repositories `<gitRoot>/<owner>/<name>.git`. */
+  gitRoot: string;
+  tokens: Record<string, EmulatorToken>;
+  /** Where pull requests are kept across restarts. */
+  stateFile?: string;
+  /** Points an hour per token (GitHub: 5,000). */
+  rateLimit?: number;
+}
+
+/** One request as the emulator saw it; variables whose names suggest a secret are redacted. */
+export interface RecordedRequest {
+  at: number;
+  kind: 'graphql' | 'git';
+  method: string;
+  path: string;
+  operationName: string | null;
+  operationType: string | null;
+  variables: Record<string, unknown> | null;
+  status: number;
+  errorTypes: string[];
+  login: string | null;
+  fault: FaultKind | null;
+}
+
+export interface PullRequestView extends PullRequestRecord {
+  url: string;
+}
+
+export interface GitHubEmulator {
+  /** Base URL for the GitHub client (it posts to `${url}/graphql`). */
+  url: string;
+  /** Base URL for git: `${gitBaseUrl}/owner/name.git`, token as the password. */
+  gitBaseUrl: string;
+  stop(): Promise<void>;
+  requests(): RecordedRequest[];
+  pullRequests(repository?: string): PullRequestView[];
+  inject(fault: Fault | Fault[]): void;
+  faults(): Fault[];
+  /** Clears faults, the request log and rate budgets; pull requests too when asked. */
+  reset(options?: { pullRequests?: boolean }): void;
+  /** Runs `fn` once, just before the next request for `operationName` executes (to stage races). */
+  beforeOperation(operationName: string, fn: () => unknown): void;
+}
+
+const DOCS = 'https://docs.github.com/graphql';
+const HOUR = 3600_000;
+const MAX_BODY = 10 * 1024 * 1024;
+
+class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    super(`HTTP ${status}`);
+  }
+}
+
+/**
+ * A local GitHub: `POST /graphql` executes GitHub's real schema (from @octokit/graphql-schema) against
+ * the bare repositories in gitRoot and pull requests kept in memory (and `stateFile`); the same
+ * repositories are served to git over HTTP. `/_emulator/*` injects faults and shows what was asked.
+ */
+export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promise<GitHubEmulator> {
+  const schema = githubSchema();
+  const store = new PullRequestStore(options.stateFile);
+  const faults = new Faults();
+  const log: RecordedRequest[] = [];
+  const budgets = new Map<string, { used: number; resetAt: Date }>();
+  const hooks = new Map<string, (() => unknown)[]>();
+  const limit = options.rateLimit ?? 5000;
+  let mutations: Promise<unknown> = Promise.resolve();
+  let baseUrl = '';
+
+  const budget = (login: string) => {
+    let entry = budgets.get(login);
+    if (!entry || entry.resetAt.getTime() <= Date.now()) {
+      entry = { used: 0, resetAt: new Date(Math.ceil((Date.now() + HOUR) / 1000) * 1000) };
+      budgets.set(login, entry);
+    }
+    return entry;
+  };
+  const rateHeaders = (state: { limit: number; used: number; resetAt: Date }) => ({
+    'x-ratelimit-limit': String(state.limit),
+    'x-ratelimit-remaining': String(Math.max(0, state.limit - state.used)),
+    'x-ratelimit-used': String(state.used),
+    'x-ratelimit-reset': String(Math.floor(state.resetAt.getTime() / 1000)),
+    'x-ratelimit-resource': 'graphql',
+  });
+
+  async function graphqlRequest(req: IncomingMessage, entry: RecordedRequest): Promise<{ status: number; headers: Record<string, string>; body: unknown }> {
+    const payload = await readJson(req);
+    const query = typeof payload.query === 'string' ? payload.query : undefined;
+    const operationName = typeof payload.operationName === 'string' ? payload.operationName : undefined;
+    const variables = isObject(payload.variables) ? payload.variables : {};
+    entry.variables = redactVariables(variables);
+
+    let document: DocumentNode | undefined;
+    let syntaxError: GraphQLError | undefined;
+    try {
+      if (query !== undefined) document = parse(query);
+    } catch (e) {
+      syntaxError = e instanceof GraphQLError ? e : new GraphQLError(String(e));
+    }
+    const operation = document ? getOperationAST(document, operationName) : null;
+    entry.operationName = operation?.name?.value ?? null;
+    entry.operationType = operation?.operation ?? null;
+
+    const fault = faults.take(entry.operationName, entry.operationType);
+    entry.fault = fault?.kind ?? null;
+    const token = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    const account = token === undefined ? undefined : options.tokens[token];
+    const anonymous = { limit: 60, used: 0, resetAt: new Date(Date.now() + HOUR) };
+    if (!account || fault?.kind === 'BAD_CREDENTIALS') {
+      const message = token === undefined ? 'This endpoint requires you to be authenticated.' : 'Bad credentials';
+      return { status: 401, headers: rateHeaders(anonymous), body: { message, documentation_url: DOCS, status: '401' } };
+    }
+    entry.login = account.login;
+    const spent = budget(account.login);
+    const exhausted = spent.used >= limit;
+    if (!exhausted) spent.used++;
+    const rate: RateLimitState = { cost: 1, limit, used: spent.used, remaining: limit - spent.used, resetAt: spent.resetAt };
+    const headers = rateHeaders({ limit, used: spent.used, resetAt: spent.resetAt });
+
+    if (fault) {
+      const answer = faultAnswer(fault, operation, headers);
+      if (answer) return answer;
+    }
+    if (exhausted) {
+      return { status: 200, headers, body: { errors: [{ type: 'RATE_LIMITED', message: `API rate limit exceeded for user ${account.login}.` }] } };
+    }
+    if (query === undefined) return { status: 200, headers, body: { errors: [{ message: 'A query attribute must be specified and must be a string.' }] } };
+    if (syntaxError || !document) return { status: 200, headers, body: { errors: [shapeError(syntaxError!)] } };
+    const invalid = validate(schema, document);
+    if (invalid.length) return { status: 200, headers, body: { errors: invalid.map(shapeError) } };
+
+    // Hooks run outside the mutation queue, so one may itself send a mutation (a competing client).
+    for (const hook of hooks.get(entry.operationName ?? '')?.splice(0) ?? []) await hook();
+    const run = async () => {
+      const viewer: Viewer = { login: account.login, permission: account.permission, repositories: account.repositories };
+      const context: GraphContext = { gitRoot: options.gitRoot, baseUrl, store, viewer, rateLimit: rate };
+      return execute({ schema, document, rootValue, contextValue: context, variableValues: variables, operationName });
+    };
+    // One mutation at a time, as GitHub's uniqueness checks (one open pull request per head and base) need.
+    const result = operation?.operation === 'mutation' ? await (mutations = mutations.then(run, run)) : await run();
+    const body: Record<string, unknown> = {};
+    if (result.data !== undefined) body.data = result.data;
+    if (result.errors?.length) body.errors = result.errors.map(shapeError);
+    return { status: 200, headers, body };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const path = url.pathname;
+    if (path.startsWith('/_emulator/')) return control(req, res, path);
+
+    const gitPath = /^\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(path);
+    if (gitPath) {
+      const token = gitRequestToken(req);
+      const account = token === undefined ? undefined : options.tokens[token];
+      const repository = `${gitPath[1]}/${gitPath[2]}`;
+      const visible = !account?.repositories || account.repositories.some((r) => r.toLowerCase() === repository.toLowerCase());
+      const entry = record('git', req, path, account?.login ?? null);
+      res.on('finish', () => (entry.status = res.statusCode));
+      if (!new BareRepository(options.gitRoot, gitPath[1]!, gitPath[2]!).exists() || (account && !visible)) {
+        send(res, 404, { message: 'Repository not found.' });
+        return;
+      }
+      const caller = account && { login: account.login, canRead: true, canWrite: ['ADMIN', 'MAINTAIN', 'WRITE'].includes(account.permission) };
+      serveGit(req, res, options.gitRoot, path, caller ?? null);
+      return;
+    }
+
+    const prPage = /^\/([^/]+\/[^/]+)\/pull\/(\d+)$/.exec(path);
+    if (req.method === 'GET' && prPage) {
+      const pr = store.list(prPage[1]).find((p) => p.number === Number(prPage[2]));
+      send(res, pr ? 200 : 404, pr ? { ...pr, url: pullRequestUrl(baseUrl, pr) } : { message: 'Not Found' });
+      return;
+    }
+
+    if (path === '/graphql' && req.method === 'POST') {
+      const entry = record('graphql', req, path, null);
+      let answer;
+      try {
+        answer = await graphqlRequest(req, entry);
+      } catch (e) {
+        if (!(e instanceof RequestError)) throw e;
+        answer = { status: e.status, headers: {}, body: e.body };
+      }
+      entry.status = answer.status;
+      const errors = (answer.body as { errors?: { type?: string }[] }).errors ?? [];
+      entry.errorTypes = errors.map((e) => e.type).filter((t): t is string => typeof t === 'string');
+      send(res, answer.status, answer.body, answer.headers);
+      return;
+    }
+    send(res, 404, { message: 'Not Found', documentation_url: DOCS });
+  }
+
+  function record(kind: RecordedRequest['kind'], req: IncomingMessage, path: string, login: string | null): RecordedRequest {
+    const entry: RecordedRequest = {
+      at: Date.now(),
+      kind,
+      method: req.method ?? 'GET',
+      path,
+      operationName: null,
+      operationType: null,
+      variables: null,
+      status: 0,
+      errorTypes: [],
+      login,
+      fault: null,
+    };
+    log.push(entry);
+    return entry;
+  }
+
+  async function control(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === '/_emulator/requests' && req.method === 'GET') return send(res, 200, log);
+    if (path === '/_emulator/pull-requests' && req.method === 'GET') return send(res, 200, emulator.pullRequests());
+    if (path === '/_emulator/faults' && req.method === 'GET') return send(res, 200, faults.list());
+    if (path === '/_emulator/faults' && req.method === 'DELETE') {
+      faults.clear();
+      return send(res, 200, []);
+    }
+    if (path === '/_emulator/faults' && req.method === 'POST') {
+      const body: unknown = await readJson(req, true).catch(() => undefined);
+      const list = Array.isArray(body) ? body : [body];
+      const problem = list.map(faultProblem).find(Boolean);
+      if (problem) return send(res, 422, { message: problem, kinds: FAULT_KINDS });
+      emulator.inject(list as Fault[]);
+      return send(res, 201, faults.list());
+    }
+    if (path === '/_emulator/reset' && req.method === 'POST') {
+      const body = (await readJson(req, true).catch(() => ({}))) as { pullRequests?: boolean } | null;
+      emulator.reset({ pullRequests: body?.pullRequests === true });
+      return send(res, 200, { reset: true });
+    }
+    send(res, 404, { message: 'Not Found' });
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) send(res, 500, { message: `Emulator error: ${e instanceof Error ? e.message : String(e)}` });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  baseUrl = `http://${host}:${address.port}`;
+
+  const emulator: GitHubEmulator = {
+    url: baseUrl,
+    gitBaseUrl: baseUrl,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+    requests: () => log.map((entry) => ({ ...entry })),
+    pullRequests: (repository) => store.list(repository).map((pr) => ({ ...pr, url: pullRequestUrl(baseUrl, pr) })),
+    inject: (fault) => (Array.isArray(fault) ? fault : [fault]).forEach((f) => faults.add(f)),
+    faults: () => faults.list(),
+    reset: (resetOptions) => {
+      faults.clear();
+      log.length = 0;
+      budgets.clear();
+      hooks.clear();
+      if (resetOptions?.pullRequests) store.clear();
+    },
+    beforeOperation: (operationName, fn) => hooks.set(operationName, [...(hooks.get(operationName) ?? []), fn]),
+  };
+  return emulator;
+}
+
+/** The answer GitHub gives for each injected fault (undefined: nothing to answer, execute normally). */
+function faultAnswer(fault: Fault, operation: OperationDefinitionNode | null | undefined, headers: Record<string, string>) {
+  const json = (status: number, body: unknown, extra: Record<string, string> = {}) => ({ status, headers: { ...headers, ...extra }, body });
+  switch (fault.kind) {
+    case 'RATE_LIMITED': {
+      const reset = Math.floor(Date.now() / 1000) + (fault.resetInSeconds ?? 60);
+      const type = fault.errorType ?? 'RATE_LIMITED';
+      return json(
+        200,
+        { errors: [{ type, ...(type === 'RATE_LIMIT' && { code: 'graphql_rate_limit' }), message: 'API rate limit already exceeded for user ID 1.' }] },
+        fault.remaining ? {} : { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      );
+    }
+    case 'SECONDARY_RATE_LIMIT':
+      return json(
+        403,
+        {
+          message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          documentation_url: `${DOCS}/overview/rate-limits-and-node-limits-for-the-graphql-api#secondary-rate-limits`,
+        },
+        { 'retry-after': String(fault.retryAfterSeconds ?? 60) },
+      );
+    case 'BAD_GATEWAY':
+      return json(502, {
+        data: null,
+        errors: [{ message: 'Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug.' }],
+      });
+    case 'GATEWAY_TIMEOUT':
+      return json(504, { message: "We couldn't respond to your request in time. Sorry about that. Please try resubmitting your request." });
+    case 'FORBIDDEN':
+    case 'INTERNAL': {
+      const field = operation?.selectionSet.selections.find((s) => s.kind === 'Field');
+      const key = field?.kind === 'Field' ? (field.alias?.value ?? field.name.value) : 'data';
+      const message =
+        fault.kind === 'FORBIDDEN'
+          ? 'Resource not accessible by personal access token'
+          : 'Something went wrong while executing your query. Please include `ABCD:1234` when reporting this issue.';
+      const location = field?.loc ? [{ line: field.loc.startToken.line, column: field.loc.startToken.column }] : [];
+      return json(200, { data: { [key]: null }, errors: [{ type: fault.kind, path: [key], locations: location, message }] });
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `{ type, path, locations, message }` for resolver errors; `{ message, locations }` for validation ones. */
+function shapeError(error: GraphQLError): Record<string, unknown> {
+  const shaped: Record<string, unknown> = {};
+  const original = error.originalError;
+  if (original instanceof GitHubError) shaped.type = original.type;
+  else if (original && !(original instanceof GraphQLError)) shaped.type = 'INTERNAL';
+  if (error.path) shaped.path = error.path;
+  if (error.locations) shaped.locations = error.locations;
+  shaped.message = error.message;
+  return shaped;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const SECRET_NAME = /token|secret|password|authorization|credential/i;
+
+function redactVariables(value: Record<string, unknown>): Record<string, unknown> {
+  const walk = (v: unknown, key = ''): unknown => {
+    if (SECRET_NAME.test(key)) return '[redacted]';
+    if (Array.isArray(v)) return v.map((item) => walk(item));
+    if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, item]) => [k, walk(item, k)]));
+    return v;
+  };
+  return walk(value) as Record<string, unknown>;
+}
+
+async function readJson(req: IncomingMessage, allowEmpty = false): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new RequestError(413, { message: 'Request body too large' });
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (allowEmpty && text.trim() === '') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (!allowEmpty && !isObject(parsed)) throw new Error('not an object');
+    return parsed as Record<string, unknown>;
+  } catch {
+    throw new RequestError(400, { message: 'Problems parsing JSON', documentation_url: DOCS });
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    'x-github-request-id': randomUUID().toUpperCase().slice(0, 18),
+    ...headers,
+  });
+  res.end(text);
+}
