@@ -17,7 +17,7 @@ function component(id: string): string {
     .replace(/\.{2,}/g, '.')
     .replace(/^[.-]+|[.-]+$/g, '');
   while (safe.toLowerCase().endsWith('.lock')) safe = safe.slice(0, -5).replace(/[.-]+$/, '');
-  if (safe === id && safe.length <= MAX_COMPONENT) return safe;
+  if (safe === id && safe !== '' && safe.length <= MAX_COMPONENT) return safe;
   const hash = createHash('sha256').update(id).digest('hex').slice(0, 8);
   return `${safe.slice(0, MAX_COMPONENT).replace(/[.-]+$/, '') || 'id'}-${hash}`;
 }

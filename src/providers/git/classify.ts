@@ -7,7 +7,8 @@ const FORBIDDEN = /returned error: 403|Permission to \S+ denied|denied to \S+|Wr
 const NETWORK =
   /Could not resolve host|Failed to connect|Connection refused|Connection reset|Connection timed out|Operation timed out|timed out after|RPC failed|early EOF|unexpected disconnect|remote end hung up unexpectedly|returned error: 5\d\d|SSL (?:certificate|connect)|OpenSSL|gnutls|TLS connection|Empty reply from server|transfer closed/i;
 const NOT_FOUND = /Repository not found|repository '[^']*' not found|does not appear to be a git repository|returned error: 404/i;
-const REJECTED = /\[rejected\]|\[remote rejected\]|stale info|non-fast-forward|fetch first|atomic push failed|failed to push some refs/i;
+// Checked before NETWORK: an atomic push that is refused also says "the remote end hung up unexpectedly".
+const REJECTED = /\[rejected\]|\[remote rejected\]|stale info|non-fast-forward|fetch first|atomic push failed/i;
 
 /**
  * Turns a failed remote git operation (fetch, push, ls-remote) into the chain's error kinds:
@@ -27,9 +28,9 @@ export function classifyRemoteFailure(
   if (FORBIDDEN.test(output)) {
     return credentials(FailureCode.PERMISSION_DENIED, message, { secretRef: options.secretRef, details });
   }
+  if (REJECTED.test(output)) return permanent(FailureCode.PUSH_REJECTED, message, { details });
   if (NETWORK.test(output)) return transient(FailureCode.SERVICE_UNAVAILABLE, message, { details });
   if (NOT_FOUND.test(output)) return permanent(FailureCode.REPOSITORY_UNAVAILABLE, message, { details });
-  if (REJECTED.test(output)) return permanent(FailureCode.PUSH_REJECTED, message, { details });
   return permanent(options.fallback, message, { details });
 }
 
