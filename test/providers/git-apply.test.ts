@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailureCode, FailureKind } from '../../src/interfaces.js';
-import { ProviderError } from '../../src/providers/errors.js';
 import { createGit, type Git } from '../../src/providers/git/index.js';
 import { makeDiff, makeRemote, sh, tempDir } from './git-fixture.js';
+import { failure } from './provider-error.js';
 
 const BASE = { 'f.txt': 'a\nb\nc\n', 'docs/readme.md': '# widgets\n' };
 const CHANGE = makeDiff(BASE, { 'f.txt': 'a\nB\nc\n', 'g.txt': 'new\n' });
@@ -19,15 +19,6 @@ let runs = 0;
 
 async function worktree(repository = 'acme/widgets') {
   return git.prepareWorktree({ repository, baseBranch: 'main', dir: join(root, 'runs', `run-${++runs}`) });
-}
-
-async function rejection(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
 }
 
 beforeAll(() => {
@@ -110,7 +101,7 @@ describe('applyPatch', () => {
       it(label, async () => {
         const tree = await worktree();
         const before = readFileSync(join(tree.path, '.git'), 'utf8');
-        const error = await rejection(git.applyPatch(tree.path, diff));
+        const error = await failure(git.applyPatch(tree.path, diff));
         expect(error.kind).toBe(FailureKind.PERMANENT);
         expect(error.code).toBe(FailureCode.PATCH_UNSAFE);
         expect(error.message).toContain(`"${path}"`);
@@ -125,7 +116,7 @@ describe('applyPatch', () => {
       makeRemote(gitRoot, 'acme/linked', { ...BASE, out: { link: outside() } });
       const tree = await worktree('acme/linked');
       const diff = makeDiff({}, { 'out/planted.txt': 'planted\n' });
-      const error = await rejection(git.applyPatch(tree.path, diff));
+      const error = await failure(git.applyPatch(tree.path, diff));
       expect(error.code).toBe(FailureCode.PATCH_UNSAFE);
       expect(error.message).toContain('"out/planted.txt"');
       expect(error.message).toMatch(/symbolic link/);
@@ -199,11 +190,11 @@ describe('commit', () => {
   it('refuses to commit unresolved conflicts or an empty change', async () => {
     const conflicted = await worktree('acme/moved');
     await git.applyPatch(conflicted.path, CHANGE);
-    expect((await rejection(git.commit(conflicted.path, { message: 'm', author: AUTHOR, date: new Date() }))).code).toBe(
+    expect((await failure(git.commit(conflicted.path, { message: 'm', author: AUTHOR, date: new Date() }))).code).toBe(
       FailureCode.MERGE_CONFLICT,
     );
     const untouched = await worktree();
-    expect((await rejection(git.commit(untouched.path, { message: 'm', author: AUTHOR, date: new Date() }))).code).toBe(
+    expect((await failure(git.commit(untouched.path, { message: 'm', author: AUTHOR, date: new Date() }))).code).toBe(
       FailureCode.NO_DIFF,
     );
   });

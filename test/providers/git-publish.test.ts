@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailureCode, FailureKind } from '../../src/interfaces.js';
-import { ProviderError } from '../../src/providers/errors.js';
 import { branchName, createGit, type Git } from '../../src/providers/git/index.js';
 import { startGitHubEmulator, type GitHubEmulator } from '../../src/sandbox/github/index.js';
 import { makeDiff, makeRemote, sh, tempDir } from './git-fixture.js';
+import { failure } from './provider-error.js';
 
 const BASE = { 'f.txt': 'a\nb\nc\n' };
 const CHANGE = makeDiff(BASE, { 'f.txt': 'a\nB\nc\n', 'new.txt': 'new\n' });
@@ -28,15 +28,6 @@ const remoteRef = (repository: string, ref: string) => {
     return null;
   }
 };
-
-async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  return error as ProviderError;
-}
 
 /** One run of the phase: worktree, patch, commit. */
 async function phase(g: Git, repository: string, date = DATE) {

@@ -3,10 +3,11 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FailureCode, FailureKind } from '../../src/interfaces.js';
-import { ProviderError } from '../../src/providers/errors.js';
+import type { ProviderError } from '../../src/providers/errors.js';
 import { checkGitHubAccess, createGitHub, type GitHub } from '../../src/providers/github/index.js';
 import { startGitHubEmulator, type EmulatorToken, type Fault, type GitHubEmulator } from '../../src/sandbox/github/index.js';
 import { makeRemote, tempDir } from './git-fixture.js';
+import { failure as providerFailure } from './provider-error.js';
 
 const REPO = 'acme/widgets';
 const BRANCH = 'spec-chain/001-widgets/phase-1';
@@ -28,14 +29,9 @@ let branchSha: string;
 const client = (name: string, baseUrl = emulator.url): GitHub =>
   createGitHub({ baseUrl, token: token(name), tokenRef: `env:GITHUB_TOKEN_${name.toUpperCase()}` });
 
+/** The ProviderError a call fails with, after checking it carries no token anywhere. */
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ProviderError);
-  const e = error as ProviderError;
-  // Never a token in what an error carries.
+  const e = await providerFailure(promise);
   for (const n of [...names, 'reader', 'narrow', 'bogus']) {
     expect(e.message).not.toContain(token(n));
     expect(JSON.stringify(e.details)).not.toContain(token(n));

@@ -1,3 +1,5 @@
+import type { OperationDefinitionNode } from 'graphql';
+
 /**
  * Failures the emulator can be told to answer with, in-process or over HTTP (`POST /_emulator/faults`),
  * each shaped the way GitHub sends it.
@@ -81,5 +83,50 @@ export class Faults {
 
   clear(): void {
     this.pending = [];
+  }
+}
+
+/** The answer GitHub gives for each injected fault (undefined: nothing to answer, execute normally). */
+export function faultAnswer(fault: Fault, operation: OperationDefinitionNode | null | undefined, headers: Record<string, string>) {
+  const json = (status: number, body: unknown, extra: Record<string, string> = {}) => ({ status, headers: { ...headers, ...extra }, body });
+  switch (fault.kind) {
+    case 'RATE_LIMITED': {
+      const reset = Math.floor(Date.now() / 1000) + (fault.resetInSeconds ?? 60);
+      const type = fault.errorType ?? 'RATE_LIMITED';
+      return json(
+        200,
+        { errors: [{ type, ...(type === 'RATE_LIMIT' && { code: 'graphql_rate_limit' }), message: 'API rate limit already exceeded for user ID 1.' }] },
+        fault.remaining ? {} : { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
+      );
+    }
+    case 'SECONDARY_RATE_LIMIT':
+      return json(
+        403,
+        {
+          message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          documentation_url: `https://docs.github.com/graphql/overview/rate-limits-and-node-limits-for-the-graphql-api#secondary-rate-limits`,
+        },
+        { 'retry-after': String(fault.retryAfterSeconds ?? 60) },
+      );
+    case 'BAD_GATEWAY':
+      return json(502, {
+        data: null,
+        errors: [{ message: 'Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug.' }],
+      });
+    case 'GATEWAY_TIMEOUT':
+      return json(504, { message: "We couldn't respond to your request in time. Sorry about that. Please try resubmitting your request." });
+    case 'FORBIDDEN':
+    case 'INTERNAL': {
+      const field = operation?.selectionSet.selections.find((s) => s.kind === 'Field');
+      const key = field?.kind === 'Field' ? (field.alias?.value ?? field.name.value) : 'data';
+      const message =
+        fault.kind === 'FORBIDDEN'
+          ? 'Resource not accessible by personal access token'
+          : 'Something went wrong while executing your query. Please include `ABCD:1234` when reporting this issue.';
+      const location = field?.loc ? [{ line: field.loc.startToken.line, column: field.loc.startToken.column }] : [];
+      return json(200, { data: { [key]: null }, errors: [{ type: fault.kind, path: [key], locations: location, message }] });
+    }
+    default:
+      return undefined;
   }
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentNode } from 'graphql';
 import { GitHubError } from './errors.js';
-import { FAULT_KINDS, Faults, faultProblem, type Fault, type FaultKind } from './faults.js';
+import { FAULT_KINDS, faultAnswer, Faults, faultProblem, type Fault, type FaultKind } from './faults.js';
 import { serveGit, gitRequestToken } from './git-http.js';
 import { pullRequestUrl, rootValue, type GraphContext, type Permission, type RateLimitState, type Viewer } from './graph.js';
 import { BareRepository } from './repos.js';
@@ -66,6 +66,8 @@ export interface GitHubEmulator {
 
 const DOCS = 'https://docs.github.com/graphql';
 const HOUR = 3600_000;
+/** What GitHub reports to a caller it does not know. */
+const anonymousBudget = () => ({ limit: 60, used: 0, resetAt: new Date(Date.now() + HOUR) });
 const MAX_BODY = 10 * 1024 * 1024;
 
 class RequestError extends Error {
@@ -131,10 +133,9 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     entry.fault = fault?.kind ?? null;
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const account = token === undefined ? undefined : options.tokens[token];
-    const anonymous = { limit: 60, used: 0, resetAt: new Date(Date.now() + HOUR) };
     if (!account || fault?.kind === 'BAD_CREDENTIALS') {
       const message = token === undefined ? 'This endpoint requires you to be authenticated.' : 'Bad credentials';
-      return { status: 401, headers: rateHeaders(anonymous), body: { message, documentation_url: DOCS, status: '401' } };
+      return { status: 401, headers: rateHeaders(anonymousBudget()), body: { message, documentation_url: DOCS, status: '401' } };
     }
     entry.login = account.login;
     const spent = budget(account.login);
@@ -206,7 +207,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         answer = await graphqlRequest(req, entry);
       } catch (e) {
         if (!(e instanceof RequestError)) throw e;
-        answer = { status: e.status, headers: {}, body: e.body };
+        answer = { status: e.status, headers: rateHeaders(anonymousBudget()), body: e.body };
       }
       entry.status = answer.status;
       const errors = (answer.body as { errors?: { type?: string }[] }).errors ?? [];
@@ -295,51 +296,6 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     beforeOperation: (operationName, fn) => hooks.set(operationName, [...(hooks.get(operationName) ?? []), fn]),
   };
   return emulator;
-}
-
-/** The answer GitHub gives for each injected fault (undefined: nothing to answer, execute normally). */
-function faultAnswer(fault: Fault, operation: OperationDefinitionNode | null | undefined, headers: Record<string, string>) {
-  const json = (status: number, body: unknown, extra: Record<string, string> = {}) => ({ status, headers: { ...headers, ...extra }, body });
-  switch (fault.kind) {
-    case 'RATE_LIMITED': {
-      const reset = Math.floor(Date.now() / 1000) + (fault.resetInSeconds ?? 60);
-      const type = fault.errorType ?? 'RATE_LIMITED';
-      return json(
-        200,
-        { errors: [{ type, ...(type === 'RATE_LIMIT' && { code: 'graphql_rate_limit' }), message: 'API rate limit already exceeded for user ID 1.' }] },
-        fault.remaining ? {} : { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(reset) },
-      );
-    }
-    case 'SECONDARY_RATE_LIMIT':
-      return json(
-        403,
-        {
-          message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
-          documentation_url: `${DOCS}/overview/rate-limits-and-node-limits-for-the-graphql-api#secondary-rate-limits`,
-        },
-        { 'retry-after': String(fault.retryAfterSeconds ?? 60) },
-      );
-    case 'BAD_GATEWAY':
-      return json(502, {
-        data: null,
-        errors: [{ message: 'Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug.' }],
-      });
-    case 'GATEWAY_TIMEOUT':
-      return json(504, { message: "We couldn't respond to your request in time. Sorry about that. Please try resubmitting your request." });
-    case 'FORBIDDEN':
-    case 'INTERNAL': {
-      const field = operation?.selectionSet.selections.find((s) => s.kind === 'Field');
-      const key = field?.kind === 'Field' ? (field.alias?.value ?? field.name.value) : 'data';
-      const message =
-        fault.kind === 'FORBIDDEN'
-          ? 'Resource not accessible by personal access token'
-          : 'Something went wrong while executing your query. Please include `ABCD:1234` when reporting this issue.';
-      const location = field?.loc ? [{ line: field.loc.startToken.line, column: field.loc.startToken.column }] : [];
-      return json(200, { data: { [key]: null }, errors: [{ type: fault.kind, path: [key], locations: location, message }] });
-    }
-    default:
-      return undefined;
-  }
 }
 
 /** `{ type, path, locations, message }` for resolver errors; `{ message, locations }` for validation ones. */
