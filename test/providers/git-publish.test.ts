@@ -139,11 +139,11 @@ describe('pushBranch', () => {
       `refs/heads/${BRANCH}`,
     ]);
 
-    // A new attempt with a new commit moves our own branch.
+    // A new attempt with a new commit moves our own branch (the worktree knows its repository).
     const second = await phase(git, 'acme/push', '2024-06-02T10:00:00Z');
-    expect(
-      await git.pushBranch({ repository: 'acme/push', worktreePath: second.path, branch: BRANCH, sha: second.sha, expectedRemoteSha: first.sha }),
-    ).toMatchObject({ updated: true });
+    expect(await git.pushBranch({ worktreePath: second.path, branch: BRANCH, sha: second.sha, expectedRemoteSha: first.sha })).toMatchObject({
+      updated: true,
+    });
     expect(remoteRef('acme/push', `refs/heads/${BRANCH}`)).toBe(second.sha);
 
     // Someone else pushes to the branch: our lease no longer holds, their commit stays.

@@ -6,9 +6,11 @@ import { ensureCache, type GitContext } from './cache.js';
 import { classifyRemoteFailure } from './classify.js';
 import { runGit, type GitRunOptions } from './exec.js';
 import { remoteUrl } from './repository.js';
+import { repositoryOfWorktree } from './worktree.js';
 
 export interface PushInput {
-  repository: string;
+  /** `owner/name`; may be left out when `worktreePath` is given (it is known from the worktree). */
+  repository?: string;
   /** Push from this worktree; without it, from the repository's cache (the commit must be there). */
   worktreePath?: string;
   branch: string;
@@ -34,11 +36,15 @@ const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
  * Failures: refused token CREDENTIALS, unreachable remote TRANSIENT, refused update PERMANENT PUSH_REJECTED.
  */
 export async function pushBranch(ctx: GitContext, input: PushInput): Promise<PushResult> {
-  const { repository, branch, sha, expectedRemoteSha, signal } = input;
+  const { branch, sha, expectedRemoteSha, signal } = input;
   if (!isValidBranchName(branch)) throw permanent(FailureCode.PUSH_REJECTED, `"${branch}" is not a valid branch name.`);
   if (!SHA.test(sha) || (expectedRemoteSha !== null && !SHA.test(expectedRemoteSha))) {
     throw permanent(FailureCode.PUSH_REJECTED, 'The commit to push and the expected remote commit must be full commit ids.');
   }
+  if (input.repository === undefined && input.worktreePath === undefined) {
+    throw permanent(FailureCode.INTERNAL, 'pushBranch needs a repository or a worktree to push from.');
+  }
+  const repository = input.repository ?? (await repositoryOfWorktree(ctx, input.worktreePath!));
   const cwd = input.worktreePath ?? (await ensureCache(ctx, repository, signal));
   const { env, secrets } = gitAuth(ctx.gitBaseUrl, input.auth);
   const options: GitRunOptions = { cwd, bin: ctx.bin, env, secrets, signal };

@@ -1,5 +1,7 @@
 import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { FailureCode } from '../../interfaces.js';
+import { permanent } from '../errors.js';
 import type { GitAuth } from './auth.js';
 import { fetchBase, gitOrThrow, serialize, type GitContext } from './cache.js';
 import { runGit } from './exec.js';
@@ -63,7 +65,7 @@ export async function removeWorktree(ctx: GitContext, dir: string): Promise<void
  * The repository a linked worktree belongs to, read from its `.git` file (`gitdir: <common>/worktrees/<n>`),
  * and only when that record still points back at `dir`: anything else is not ours to reuse.
  */
-async function worktreeCommonDir(dir: string): Promise<string | undefined> {
+export async function worktreeCommonDir(dir: string): Promise<string | undefined> {
   try {
     const link = /^gitdir: (.+)$/m.exec(await readFile(join(dir, '.git'), 'utf8'))?.[1]?.trim();
     if (!link) return undefined;
@@ -75,4 +77,13 @@ async function worktreeCommonDir(dir: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** `owner/name` of a worktree made by prepareWorktree, read from where its repository sits in the cache. */
+export async function repositoryOfWorktree(ctx: GitContext, dir: string): Promise<string> {
+  const common = await worktreeCommonDir(resolve(dir));
+  const path = common && relative(await realpath(ctx.cacheDir), common);
+  const match = path && /^([^/]+)\/([^/]+)\.git$/.exec(path.split(sep).join('/'));
+  if (!match) throw permanent(FailureCode.INTERNAL, `${dir} is not a worktree of the clone cache ${ctx.cacheDir}.`);
+  return `${match[1]}/${match[2]}`;
 }
