@@ -8,15 +8,19 @@ import { createBoss, createQueues } from './jobs/boss.js';
 import type { Logger } from './log.js';
 import { buildAppSchema } from './schema/build.js';
 import { TokenStore } from './server/auth.js';
+import type { RunFeed } from './runs/feed.js';
 
 /** The services one process holds; everything else is built from these. */
 export interface App {
   config: Config;
   log: Logger;
+  databaseUrl: string;
   ds: DataSource;
   boss: PgBoss;
   tokens: TokenStore;
   schema: GraphQLSchema;
+  /** Pushes committed transitions to subscribers (serve processes). */
+  feed?: RunFeed;
   /** Names this process in step_state.worker_id and the logs. */
   workerId: string;
 }
@@ -34,7 +38,7 @@ export async function openApp(config: Config, log: Logger, databaseUrl: string, 
   const boss = createBoss(databaseUrl, log, { supervise: options.supervise });
   await boss.start();
   const tokens = new TokenStore(config.apiTokens);
-  return { config, log, ds, boss, tokens, schema: await buildAppSchema(), workerId: `${process.pid}-${randomUUID().slice(0, 8)}` };
+  return { config, log, databaseUrl, ds, boss, tokens, schema: await buildAppSchema(), workerId: `${process.pid}-${randomUUID().slice(0, 8)}` };
 }
 
 export async function closeApp(app: App): Promise<void> {

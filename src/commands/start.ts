@@ -4,6 +4,7 @@ import { createLogger } from '../log.js';
 import { startHttpServer, type HttpServer } from '../server/http.js';
 import { resolveDatabase } from './database.js';
 import { shutdown } from '../jobs/boss.js';
+import { startWorking } from '../jobs/chain.js';
 
 /**
  * `start` = migrate + serve + work in one process (the newcomer's command);
@@ -18,6 +19,7 @@ export default async function startCommand(_argv: string[], name: string): Promi
   const app: App = await openApp(config, log, db.url, { supervise: work });
   if (name === 'start') await migrate(app.ds, app.boss, log);
 
+  const working = work ? await startWorking(app) : undefined;
   let http: HttpServer | undefined;
   if (serve) {
     if (app.tokens.size === 0) {
@@ -37,6 +39,7 @@ export default async function startCommand(_argv: string[], name: string): Promi
       shutdown.started = true;
       log.info({ signal }, 'shutting down');
       await http?.close().catch((err) => log.warn({ err }, 'http close'));
+      await working?.stop();
       await closeApp(app);
       await db.stop().catch((err) => log.warn({ err }, 'database stop'));
       resolve();

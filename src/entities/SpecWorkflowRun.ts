@@ -10,6 +10,8 @@ export interface PhaseSnapshot {
   openTaskIds: string[];
   openTaskCount: number;
   doneTaskCount: number;
+  /** The exact instruction sent to Codex for this phase (also kept as the PROMPT artifact). */
+  prompt: string;
 }
 
 /** One MoonMind invocation: a chain of five steps on one feature of one repository. */

@@ -11,6 +11,9 @@ export const QUEUE: Record<Step, string> = {
   [Step.FINALIZE]: 'spec-chain-finalize',
 };
 
+/** Step jobs whose worker was lost more often than pg-boss retries land here, to fail their run with a reason. */
+export const LOST_QUEUE = 'spec-chain-lost';
+
 /**
  * How long a worker may hold a step before pg-boss hands it to another (seconds). Steps heartbeat, so
  * a dead worker is noticed after `HEARTBEAT_SECONDS`, not after the expiry.
@@ -53,6 +56,7 @@ export function createBoss(url: string, log: Logger, options: { supervise: boole
 /** Creates the step queues (idempotent): queues must exist before anything is sent to them. */
 export async function createQueues(boss: PgBoss): Promise<void> {
   const existing = new Set((await boss.getQueues()).map((q) => q.name));
+  if (!existing.has(LOST_QUEUE)) await boss.createQueue(LOST_QUEUE, { notify: true, retryLimit: 5, retryDelay: 5, retryBackoff: true });
   for (const step of STEP_ORDER) {
     if (existing.has(QUEUE[step])) continue;
     await boss.createQueue(QUEUE[step], {
@@ -62,6 +66,7 @@ export async function createQueues(boss: PgBoss): Promise<void> {
       retryBackoff: true,
       expireInSeconds: EXPIRE_SECONDS,
       heartbeatSeconds: HEARTBEAT_SECONDS,
+      deadLetter: LOST_QUEUE,
     });
   }
 }

@@ -37,19 +37,19 @@ export class RunResolver {
 
   @FieldResolver(() => [RunStep], { description: 'The latest attempt of each step, in chain order.' })
   async steps(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<RunStep[]> {
-    const all = await ctx.steps.load(run.id);
+    const all = run.preloaded?.steps ?? (await ctx.steps.load(run.id));
     const latest = new Map(all.map((s) => [s.step, s]));
     return [...latest.values()].map(presentStep);
   }
 
   @FieldResolver(() => [RunStep], { description: 'Every attempt of every step: the attempt history.' })
   async stepAttempts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<RunStep[]> {
-    return (await ctx.steps.load(run.id)).map(presentStep);
+    return (run.preloaded?.steps ?? (await ctx.steps.load(run.id))).map(presentStep);
   }
 
   @FieldResolver(() => [Artifact])
   async artifacts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<Artifact[]> {
-    return (await ctx.artifacts.load(run.id)).map(presentArtifact);
+    return (run.preloaded?.artifacts ?? (await ctx.artifacts.load(run.id))).map(presentArtifact);
   }
 
   @FieldResolver(() => [RunEventType], { description: 'The run\'s event log, oldest first.' })

@@ -108,4 +108,14 @@ export class SpecWorkflowRunType {
   @Field() createdAt: Date;
   @Field() updatedAt: Date;
   @Field(() => Date, { nullable: true }) finishedAt: Date | null;
+  /** Steps and artifacts already read (subscriptions read them once for every subscriber); not a field. */
+  preloaded?: { steps: import('../entities/index.js').StepState[]; artifacts: import('../entities/index.js').WorkflowArtifact[] };
+}
+
+@ObjectType({ description: 'One message of runUpdated: a transition and the run as it is now.' })
+export class RunUpdate {
+  @Field(() => Int, { description: 'The event\'s version: reconnect with afterVersion set to the last one seen.' })
+  version: number;
+  @Field(() => RunEventType) event: RunEventType;
+  @Field(() => SpecWorkflowRunType) run: SpecWorkflowRunType;
 }

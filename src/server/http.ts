@@ -10,6 +10,7 @@ import type { App } from '../app.js';
 import type { Principal } from './auth.js';
 import { createContext, type Context } from './context.js';
 import { WEB_DIR } from './paths.js';
+import { RunFeed } from '../runs/feed.js';
 
 export interface HttpServer {
   url: string;
@@ -35,6 +36,8 @@ function unauthorized(res: Response): void {
 
 /** One HTTP port: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness. */
 export async function startHttpServer(app: App, options: { port: number; host: string }): Promise<HttpServer> {
+  app.feed ??= new RunFeed(app.ds, app.databaseUrl, app.log);
+  await app.feed.start();
   const web = express();
   const server = createServer(web);
   const wss = new WebSocketServer({ server, path: '/graphql' });
@@ -131,6 +134,7 @@ export async function startHttpServer(app: App, options: { port: number; host: s
     close: async () => {
       for (const client of wss.clients) client.close(CLOSE.SHUTDOWN.code, CLOSE.SHUTDOWN.reason);
       await wsServer.dispose();
+      await app.feed?.stop();
       await apollo.stop();
       server.closeAllConnections();
     },

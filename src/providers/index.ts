@@ -1,0 +1,48 @@
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import type { CredentialSet } from '../entities/index.js';
+import type { Logger } from '../log.js';
+import { createCodexCloudClient, type CodexCloud } from './codex-cloud/index.js';
+import { createGit, type Git, type GitAuth } from './git/index.js';
+import { createGitHub, type AccessIssue, type GitHub, type RepoState, type UpsertPullRequestInput, type PullRequestRef } from './github/index.js';
+import { readSecret } from './secrets.js';
+
+/**
+ * The outside services as one run sees them, bound to its credential set. Secrets are read when a call
+ * needs them, never before, and never stored. Real services and the sandbox emulators differ only in the
+ * base URLs of the configuration.
+ */
+export interface Providers {
+  codex: CodexCloud;
+  git: Git;
+  github: {
+    checkAccess(repository: string, signal?: AbortSignal): Promise<AccessIssue[]>;
+    getRepositoryState(input: { repository: string; branch: string }, signal?: AbortSignal): Promise<RepoState>;
+    upsertPullRequest(input: Omit<UpsertPullRequestInput, 'signal'>, signal?: AbortSignal): Promise<PullRequestRef>;
+  };
+  /** The GitHub token for git over HTTPS (read now; a missing secret is a CREDENTIALS error naming it). */
+  gitAuth(): Promise<GitAuth>;
+  /** The run's own checkout folder. */
+  worktreeDir(runId: string): string;
+  branchUrl(repository: string, branch: string): string;
+}
+
+export function createProviders(config: Config, credentialSet: CredentialSet, _log: Logger): Providers {
+  const tokenRef = credentialSet.githubTokenRef;
+  let github: GitHub | undefined;
+  const connect = async (): Promise<GitHub> =>
+    (github ??= createGitHub({ baseUrl: config.githubApiUrl, token: await readSecret(tokenRef), tokenRef }));
+  const webBase = config.gitBaseUrl.startsWith('file:') ? config.githubApiUrl : config.gitBaseUrl;
+  return {
+    codex: createCodexCloudClient({ authRef: credentialSet.codexAuthRef, baseUrl: config.codexBaseUrl, authUrl: config.codexAuthUrl }),
+    git: createGit({ cacheDir: join(config.dataDir, 'git-cache'), gitBaseUrl: config.gitBaseUrl }),
+    github: {
+      checkAccess: async (repository, signal) => (await connect()).checkAccess([repository], signal),
+      getRepositoryState: async (input, signal) => (await connect()).getRepositoryState({ ...input, signal }),
+      upsertPullRequest: async (input, signal) => (await connect()).upsertPullRequest({ ...input, signal }),
+    },
+    gitAuth: async () => ({ token: await readSecret(tokenRef), secretRef: tokenRef }),
+    worktreeDir: (runId) => join(config.dataDir, 'worktrees', runId),
+    branchUrl: (repository, branch) => `${webBase}/${repository}/tree/${encodeURIComponent(branch).replace(/%2F/g, '/')}`,
+  };
+}

@@ -1,0 +1,48 @@
+import { Arg, Ctx, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
+import { GraphQLError } from 'graphql';
+import type { LoadedRun, RunUpdateData } from '../runs/feed.js';
+import { presentEvent, presentRun } from '../runs/present.js';
+import { RunFilterInput } from '../schema/connection.js';
+import { RunUpdate, SpecWorkflowRunType } from '../schema/run.js';
+import type { Context } from '../server/context.js';
+
+const withPreloaded = (loaded: LoadedRun): SpecWorkflowRunType => ({
+  ...presentRun(loaded.run),
+  preloaded: { steps: loaded.steps, artifacts: loaded.artifacts },
+});
+
+function feedOf(ctx: Context) {
+  if (!ctx.app.feed) throw new GraphQLError('Subscriptions are served by `serve` processes only.', { extensions: { code: 'UNAVAILABLE' } });
+  return ctx.app.feed;
+}
+
+@Resolver()
+export class RunSubscriptionResolver {
+  @Subscription(() => RunUpdate, {
+    description: 'Every event of the run after afterVersion (from the log), then each new one as it commits: in order, no gap, no duplicate.',
+    subscribe: async ({ args, context }) => feedOf(context as Context).subscribe(args.runId as string, (args.afterVersion as number | null) ?? 0),
+  })
+  runUpdated(
+    @Root() update: RunUpdateData,
+    @Arg('runId', () => ID) _runId: string,
+    @Arg('afterVersion', () => Int, { nullable: true }) _afterVersion?: number | null,
+  ): RunUpdate {
+    return { version: update.version, event: presentEvent(update.event), run: withPreloaded(update.run) };
+  }
+
+  @Subscription(() => SpecWorkflowRunType, {
+    description: 'Run-level changes for dashboards: the run each time one matching the filter changes.',
+    subscribe: ({ args, context }) => {
+      const filter = (args.filter ?? {}) as RunFilterInput;
+      return feedOf(context as Context).subscribeRuns(
+        (run) =>
+          (!filter.status || run.status === filter.status) &&
+          (!filter.repository || run.repository === filter.repository) &&
+          (!filter.featureId || run.featureId === filter.featureId),
+      );
+    },
+  })
+  runsUpdated(@Root() loaded: LoadedRun, @Arg('filter', () => RunFilterInput, { nullable: true }) _filter?: RunFilterInput | null): SpecWorkflowRunType {
+    return withPreloaded(loaded);
+  }
+}
