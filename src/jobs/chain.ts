@@ -88,9 +88,15 @@ function backoffMs(tries: number): number {
 }
 
 /** Records the outcome of the step's work: ONE transaction for outputs, artifacts, state, events and the next job. */
-async function complete(app: App, step: Step, claimed: Claim, outcome: { result?: StepResult; error?: unknown }): Promise<number> {
+async function complete(
+  app: App,
+  step: Step,
+  claimed: Claim,
+  outcome: { result?: StepResult; error?: unknown },
+): Promise<{ version: number; wakeAfterMs?: number }> {
   const { run: claimedRun, state } = claimed;
-  return inTransaction(app.ds, async (tx) => {
+  let wakeAfterMs: number | undefined;
+  const version = await inTransaction(app.ds, async (tx) => {
     const run = (await lockRun(tx, claimedRun.id))!;
     const { result, error } = outcome;
     if (result) {
@@ -112,6 +118,7 @@ async function complete(app: App, step: Step, claimed: Claim, outcome: { result?
       return version;
     }
     if (result?.kind === 'wait') {
+      wakeAfterMs = result.delayMs;
       return enqueueStep(tx, app.boss, run.id, step, state.attempt, {
         state: StepState.WAITING,
         startAfter: new Date(Date.now() + result.delayMs),
@@ -132,6 +139,7 @@ async function complete(app: App, step: Step, claimed: Claim, outcome: { result?
     const message = e?.message ?? `Unexpected error in ${step.toLowerCase()}: ${(error as Error)?.message ?? String(error)}`;
     if (e?.kind === FailureKind.TRANSIENT && state.tries <= app.config.stepRetryLimit) {
       const delayMs = e.retryAfterMs ?? backoffMs(state.tries);
+      wakeAfterMs = delayMs;
       return enqueueStep(tx, app.boss, run.id, step, state.attempt, {
         state: StepState.RETRYING,
         startAfter: new Date(Date.now() + delayMs),
@@ -159,6 +167,21 @@ async function complete(app: App, step: Step, claimed: Claim, outcome: { result?
       { code, step, resumable: guidance.resumable, ...(e?.secretRef ? { secretRef: e.secretRef } : {}) },
     );
   });
+  return { version, wakeAfterMs };
+}
+
+/** This process's workers per queue, so a delayed job can be picked up on time here, not at the next poll. */
+const workerIds = new Map<Step, string[]>();
+
+/**
+ * A job re-queued with startAfter is durable in the table; NOTIFY fired when it was sent, before it was
+ * due, so without this it would wait for the polling backstop. A local timer wakes this process's
+ * workers when it is due; other processes still find it by polling.
+ */
+function wakeLater(app: App, step: Step, delayMs: number): void {
+  setTimeout(() => {
+    for (const id of workerIds.get(step) ?? []) app.boss.notifyWorker(id);
+  }, delayMs + 20).unref();
 }
 
 /** One step job, start to end: claim, the step's own work, complete. */
@@ -192,8 +215,9 @@ export async function runStepJob(app: App, step: Step, job: Job<StepJob>): Promi
   } finally {
     inFlight.delete(claimed.run.id);
   }
-  const version = await complete(app, step, claimed, outcome);
+  const { version, wakeAfterMs } = await complete(app, step, claimed, outcome);
   await announce(app.ds, claimed.run.id, version);
+  if (wakeAfterMs !== undefined) wakeLater(app, step, wakeAfterMs);
   if (outcome.error) {
     const e = outcome.error as ProviderError;
     log.warn({ code: e.code ?? FailureCode.INTERNAL, kind: e.kind ?? 'PERMANENT', error: e.message }, 'step failed');
@@ -205,7 +229,7 @@ export async function runStepJob(app: App, step: Step, job: Job<StepJob>): Promi
 /** Registers the step workers of this process. */
 export async function startWorkers(app: App): Promise<void> {
   for (const step of STEP_ORDER) {
-    await app.boss.work<StepJob>(
+    const id = await app.boss.work<StepJob>(
       QUEUE[step],
       // Several pollers per queue so one long step (a big apply, a slow push) does not hold the others back;
       // batches of two with burst drain a backlog without waiting out the polling interval.
@@ -214,6 +238,7 @@ export async function startWorkers(app: App): Promise<void> {
         await Promise.all(jobs.map((job) => runStepJob(app, step, job)));
       },
     );
+    workerIds.set(step, [...(workerIds.get(step) ?? []), id]);
   }
 }
 

@@ -94,3 +94,9 @@ export async function eventsOfRun(ds: DataSource, runId: string, afterVersion = 
     .limit(limit)
     .getMany();
 }
+
+export function findArtifact(ds: DataSource, runId: string, artifactId: string): Promise<WorkflowArtifact | null> {
+  const uuid = /^[0-9a-f-]{36}$/i;
+  if (!uuid.test(runId) || !uuid.test(artifactId)) return Promise.resolve(null);
+  return ds.getRepository(WorkflowArtifact).findOneBy({ id: artifactId, runId });
+}

@@ -11,6 +11,9 @@ import type { Principal } from './auth.js';
 import { createContext, type Context } from './context.js';
 import { WEB_DIR } from './paths.js';
 import { RunFeed } from '../runs/feed.js';
+import { ArtifactStore } from '../runs/artifacts.js';
+import { findArtifact } from '../runs/queries.js';
+import { basename, join } from 'node:path';
 
 export interface HttpServer {
   url: string;
@@ -118,6 +121,34 @@ export async function startHttpServer(app: App, options: { port: number; host: s
     },
     expressMiddleware(apollo, { context: async ({ res }) => createContext(app, res.locals.principal as Principal) }),
   );
+
+  // Stored artifacts (patch, logs, conflict report …): the same bearer token as the API, viewer role.
+  web.get('/artifacts/:runId/:artifactId', async (req: Request, res: Response) => {
+    if (!app.tokens.authenticate(req.headers.authorization)) return unauthorized(res);
+    const artifact = await findArtifact(app.ds, String(req.params.runId), String(req.params.artifactId));
+    if (!artifact || /^https?:\/\//.test(artifact.location)) {
+      res.status(404).json({ error: 'no stored artifact with that id for that run' });
+      return;
+    }
+    try {
+      const body = await new ArtifactStore(app.config.artifactDir).read(artifact.location);
+      res
+        .status(200)
+        .set('content-type', artifact.contentType ?? 'application/octet-stream')
+        .set('content-disposition', `attachment; filename="${basename(artifact.location)}"`)
+        .set('x-content-type-options', 'nosniff')
+        .send(body);
+    } catch {
+      res.status(410).json({ error: 'the artifact is recorded but its file is gone from the artifact store' });
+    }
+  });
+
+  // The run pages are one built page; the browser reads the run id from the path.
+  web.get(['/runs', '/runs/:runId'], (_req, res) => {
+    res.sendFile(join(WEB_DIR, 'runs.html'), (err) => {
+      if (err) res.status(404).send('run pages are not built: run npm run build');
+    });
+  });
 
   web.use(express.static(WEB_DIR, { index: 'index.html', fallthrough: true }));
 

@@ -1,5 +1,5 @@
 import { readPiece } from './micromark-piece.js';
-import { readSimpleRegion } from './simple-region.js';
+import { readSimpleRegions } from './simple-region.js';
 
 export { shorten } from './micromark-piece.js';
 
@@ -64,10 +64,10 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
   if (chunkChars === Infinity) return readPiece(lines, 0, lines.length, cut).blocks;
   const cuts = cutPoints(lines);
   const regions = cuts.length - 1;
-  // Each region's simple reading, computed once: null when micromark must read it.
-  const known: (Block[] | null | undefined)[] = [];
-  const simpleBlocks = (region: number) => {
-    if (known[region] === undefined) known[region] = simple ? readSimpleRegion(lines, cuts[region]!, cuts[region + 1]!) : null;
+  // The simple reading from each region on, computed once: null when micromark must read the region.
+  const known: (ReturnType<typeof readSimpleRegions> | undefined)[] = [];
+  const simpleFrom = (region: number) => {
+    if (known[region] === undefined) known[region] = simple ? readSimpleRegions(lines, cuts, region) : null;
     return known[region];
   };
   const size = (region: number) => {
@@ -78,15 +78,15 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
   const blocks: Block[] = [];
   let region = 0;
   while (region < regions) {
-    const direct = simpleBlocks(region);
+    const direct = simpleFrom(region);
     if (direct) {
-      for (const block of direct) blocks.push(block);
-      region++;
+      for (const block of direct.blocks) blocks.push(block);
+      region = direct.next;
       continue;
     }
     let end = region + 1;
     let chars = size(region);
-    while (end < regions && chars < chunkChars && !simpleBlocks(end)) chars += size(end++);
+    while (end < regions && chars < chunkChars && !simpleFrom(end)) chars += size(end++);
     let piece = readPiece(lines, cuts[region]!, cuts[end]!, cut);
     while (piece.open) {
       // Doubling keeps the re-parsing linear in the end.
@@ -102,7 +102,7 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
 }
 
 /** Every line where a region may start (see `readBlocks`), from 0, ending with the line count. */
-function cutPoints(lines: readonly string[]): number[] {
+export function cutPoints(lines: readonly string[]): number[] {
   const cuts = [0];
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;

@@ -1,43 +1,64 @@
 import type { Block } from './markdown.js';
 
-// Reads, without micromark, a region of lines whose Markdown block structure each line states on its own:
-// headings whose text needs no inline parsing, bullet items opening with a checkbox or a plain word,
-// one-paragraph-per-line prose, thematic breaks and blank lines. Any other line makes the whole region
-// fall back to micromark, so this only ever answers where CommonMark + GFM leave no room for doubt.
+// Reads, without micromark, lines whose Markdown block structure each line states on its own: headings
+// whose text needs no inline parsing, bullet items opening with a checkbox or a word, prose lines, thematic
+// breaks, fenced code at column 0 and blank lines. Any other line makes the reader give up on the whole
+// span, which then goes to micromark, so this only answers where CommonMark + GFM leave no room for doubt.
 //
-// A region starts and ends where `readBlocks` may cut the document (a column-0 line that is an ATX heading
-// or follows a blank line), so nothing is open when it starts and everything is closed when it ends.
+// Reading starts and stops where `readBlocks` may cut the document (a column-0 line that is an ATX heading
+// or follows a blank line), so nothing is open when it starts, and it stops at the first such cut that is
+// not inside fenced code, where everything it read is closed.
 
 const BLANK = /^[ \t]*$/;
 const ATX = /^(#{1,6})(?:[ \t](.*))?$/;
-/** Characters that make a heading's text depend on inline parsing (escapes, code, emphasis, links, HTML,
- * entities, strikethrough, a closing `#` sequence, NUL which becomes U+FFFD). */
-const INLINE_SYNTAX = /[\\`*_~[<&#\0]/;
+/**
+ * What makes a heading's text depend on inline parsing: escapes, code, emphasis, strikethrough, links,
+ * HTML and autolinks, character references, a closing `#` sequence, and NUL (which becomes U+FFFD).
+ */
+const INLINE_SYNTAX = /[\\`*_~[<#\0]|&[#A-Za-z0-9]/;
 const THEMATIC_BREAK = /^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$/;
+/** An opening code fence at column 0; a backtick fence's info string cannot hold a backtick. */
+const FENCE_OPEN = /^(?:`{3,}(?=[^`]*$)|~{3,})/;
+const FENCE_CLOSE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
 const LETTER = /^\p{L}/u;
 
 const SPACE = 0x20;
 const TAB = 0x09;
 
 /**
- * The blocks of lines `start` to `end` (exclusive), or null when a line is not one this reader knows.
- * Only valid when `start` and `end` are cut points in the sense of `readBlocks`.
+ * The blocks of the lines from `cuts[region]` on, and the region where reading stopped: the first region
+ * boundary (a later cut) reached outside fenced code. Null when a line is not one this reader knows.
+ * `cuts` are the cut points of `readBlocks`, ending with the line count.
  */
-export function readSimpleRegion(lines: readonly string[], start: number, end: number): Block[] | null {
+export function readSimpleRegions(lines: readonly string[], cuts: readonly number[], region: number): { blocks: Block[]; next: number } | null {
   const blocks: Block[] = [];
   // Content columns of the open list items, outermost first: a line indented to at least one continues it.
   const items: number[] = [];
   // Whether the previous line is paragraph text (which a following `---` would turn into a heading).
   let inParagraph = false;
-  for (let i = start; i < end; i++) {
+  // The open code fence's marker (a run of backticks or tildes): it ends at a run as long or longer.
+  let fence = '';
+  const start = cuts[region]!;
+  let end = cuts[region + 1]!;
+  for (let i = start; i < lines.length; i++) {
+    if (i === end) {
+      if (fence === '') break;
+      // The cut is inside the code: read on to the next one.
+      end = cuts[++region + 1]!;
+    }
     const line = lines[i]!;
+    if (fence !== '') {
+      const close = FENCE_CLOSE.exec(line);
+      if (close && close[1]![0] === fence[0] && close[1]!.length >= fence.length) fence = '';
+      continue;
+    }
     const first = line.charCodeAt(0);
     if (BLANK.test(line)) {
       inParagraph = false;
       continue;
     }
     if (first === 0x23 /* # */) {
-      // A column-0 ATX heading is always a cut, so it can only open the region.
+      // A column-0 ATX heading is always a cut, so outside code it can only be the first line read.
       const heading = i === start ? readHeading(line, i + 1) : null;
       if (!heading) return null;
       blocks.push(heading);
@@ -63,7 +84,15 @@ export function readSimpleRegion(lines: readonly string[], start: number, end: n
       inParagraph = true;
       continue;
     }
-    // Column-0 prose and breaks: only outside lists, where no line can be a lazy continuation of an item.
+    const opening = FENCE_OPEN.exec(line);
+    if (opening) {
+      // A fence interrupts a paragraph, so at column 0 it is never an item's lazy continuation: it closes the lists.
+      fence = opening[0];
+      items.length = 0;
+      inParagraph = false;
+      continue;
+    }
+    // Column-0 prose and breaks: only outside lists, where a line could be an item's lazy continuation.
     if (items.length > 0 || first === SPACE || first === TAB) return null;
     if (THEMATIC_BREAK.test(line)) {
       // After paragraph text `---` would underline a setext heading.
@@ -73,7 +102,7 @@ export function readSimpleRegion(lines: readonly string[], start: number, end: n
     if (!startsProse(line, 0)) return null;
     inParagraph = true;
   }
-  return blocks;
+  return { blocks, next: region + 1 };
 }
 
 function readHeading(line: string, lineNumber: number): Block | null {
