@@ -5,6 +5,7 @@ import { startHttpServer, type HttpServer } from '../server/http.js';
 import { resolveDatabase } from './database.js';
 import { shutdown } from '../jobs/boss.js';
 import { startWorking } from '../jobs/chain.js';
+import { enterSandbox, sandboxWanted } from '../sandbox/mode.js';
 
 /**
  * `start` = migrate + serve + work in one process (the newcomer's command);
@@ -18,6 +19,8 @@ export default async function startCommand(_argv: string[], name: string): Promi
   const db = await resolveDatabase(config, log, name === 'start');
   const app: App = await openApp(config, log, db.url, { supervise: work });
   if (name === 'start') await migrate(app.ds, app.boss, log);
+  // The sandbox lives in one process with its emulators: `start` only.
+  const sandbox = name === 'start' && (await sandboxWanted(app)) ? (await enterSandbox(app)).sandbox : undefined;
 
   const working = work ? await startWorking(app) : undefined;
   let http: HttpServer | undefined;
@@ -41,6 +44,7 @@ export default async function startCommand(_argv: string[], name: string): Promi
       await http?.close().catch((err) => log.warn({ err }, 'http close'));
       await working?.stop();
       await closeApp(app);
+      await sandbox?.stop().catch((err) => log.warn({ err }, 'sandbox stop'));
       await db.stop().catch((err) => log.warn({ err }, 'database stop'));
       resolve();
     };

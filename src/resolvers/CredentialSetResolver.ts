@@ -9,6 +9,7 @@ import {
 } from '../schema/credential-set.js';
 import { createCredentialSet, deleteCredentialSet, listCredentialSets, updateCredentialSet } from '../credential-sets/store.js';
 import type { Context } from '../server/context.js';
+import { validateCredentialSet } from '../credential-sets/validate.js';
 
 const present = (c: CredentialSet): CredentialSetType => ({ ...c, validationIssues: c.validationIssues ?? [] });
 
@@ -31,6 +32,20 @@ export class CredentialSetResolver {
   @Mutation(() => CredentialSetPayload)
   async updateCredentialSet(@Arg('input') input: UpdateCredentialSetInput, @Ctx() ctx: Context): Promise<CredentialSetPayload> {
     const { credentialSet, userErrors } = await updateCredentialSet(ctx.app.ds, input.id, input);
+    return { credentialSet: credentialSet && present(credentialSet), userErrors };
+  }
+
+  @Authorized('admin')
+  @Mutation(() => CredentialSetPayload, {
+    description: 'Run the preflight (Codex auth and environment, GitHub token and WRITE access) and store its time and issues.',
+  })
+  async validateCredentialSet(
+    @Arg('id', () => ID) id: string,
+    @Ctx() ctx: Context,
+    @Arg('repository', () => String, { nullable: true, description: 'owner/name to check; default: the set\'s repositories.' })
+    repository?: string | null,
+  ): Promise<CredentialSetPayload> {
+    const { credentialSet, userErrors } = await validateCredentialSet(ctx.app.ds, ctx.app.config, ctx.app.log, id, repository ?? null);
     return { credentialSet: credentialSet && present(credentialSet), userErrors };
   }
 

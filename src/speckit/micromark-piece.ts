@@ -12,7 +12,7 @@ const GFM = { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] };
 /**
  * An empty ATX heading put after a piece that does not end the document. It ends every paragraph, list,
  * block quote and table as the line that really follows (a cut) does, but a fenced code or HTML block
- * left open swallows it, which is how a piece that does not end where it should is recognised.
+ * left open swallows it, which is how a piece that ends inside one is recognised.
  */
 const SENTINEL = '#';
 
@@ -42,9 +42,12 @@ export function readPiece(lines: readonly string[], start: number, end: number, 
   const tree = fromMarkdown(piece.join('\n'), GFM);
   if (more) {
     const last = tree.children.at(-1);
-    const sentinelLine = end - start + 1;
-    if (last?.type !== 'heading' || last.position?.start.line !== sentinelLine) return { blocks: [], open: true };
+    if (last?.type !== 'heading' || last.position?.start.line !== end - start + 1) return { blocks: [], open: true };
     tree.children.pop();
+    // micromark keeps indented code going across blank lines (more code may follow), and a line after it is
+    // then read as interrupting it: `2)` or an empty `-` no longer starts a list. So code before the cut
+    // means the next piece would not start afresh either.
+    if (tree.children.at(-1)?.type === 'code') return { blocks: [], open: true };
   }
   const blocks: Block[] = [];
   collect(tree, lineStarts(piece), start, blocks);
