@@ -35,7 +35,7 @@ export async function migrate(ds: DataSource, boss: PgBoss, log: Logger): Promis
 export async function openApp(config: Config, log: Logger, databaseUrl: string, options: { supervise: boolean }): Promise<App> {
   const ds = createDataSource(databaseUrl);
   await ds.initialize();
-  const boss = createBoss(databaseUrl, log, { supervise: options.supervise });
+  const boss = createBoss(databaseUrl, log, { supervise: options.supervise, monitorSeconds: config.queueMonitorSeconds });
   await boss.start();
   const tokens = new TokenStore(config.apiTokens);
   return { config, log, databaseUrl, ds, boss, tokens, schema: await buildAppSchema(), workerId: `${process.pid}-${randomUUID().slice(0, 8)}` };

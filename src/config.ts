@@ -27,6 +27,10 @@ export interface Config {
   codexPollMaxIntervalSeconds: number;
   /** Transient failures retried inside a step before the run fails. */
   stepRetryLimit: number;
+  /** How often pg-boss's supervisor looks for expired jobs and lost heartbeats. */
+  queueMonitorSeconds: number;
+  /** GitHub asks for at least a second between mutations per token. */
+  githubMutationIntervalMs: number;
 }
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -129,5 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     codexPollIntervalSeconds: integer(env, 'CODEX_POLL_INTERVAL_SECONDS', 5, 1, 3600),
     codexPollMaxIntervalSeconds: integer(env, 'CODEX_POLL_MAX_INTERVAL_SECONDS', 60, 1, 3600),
     stepRetryLimit: integer(env, 'STEP_RETRY_LIMIT', 5, 0, 100),
+    queueMonitorSeconds: integer(env, 'QUEUE_MONITOR_SECONDS', 10, 1, 3600),
+    githubMutationIntervalMs: integer(env, 'GITHUB_MUTATION_INTERVAL_MS', 1000, 0, 60_000),
   };
 }

@@ -32,13 +32,20 @@ export function describeError(error: unknown): { message: string; code?: string 
   return { message: String(e?.message ?? error), ...(e?.code ? { code: e.code } : {}) };
 }
 
-export function createBoss(url: string, log: Logger, options: { supervise: boolean; applicationName?: string }): PgBoss {
+export function createBoss(
+  url: string,
+  log: Logger,
+  options: { supervise: boolean; monitorSeconds: number; applicationName?: string },
+): PgBoss {
   const boss = new PgBoss({
     connectionString: url,
     application_name: options.applicationName ?? 'spec-chain-queue',
     // Workers wake on NOTIFY within milliseconds of the previous step's commit; polling is only the backstop.
     useListenNotify: true,
     supervise: options.supervise,
+    // Lost heartbeats and expired jobs are found on the supervisor's pass: keep it short.
+    superviseIntervalSeconds: options.monitorSeconds,
+    monitorIntervalSeconds: options.monitorSeconds,
     schedule: false,
     migrate: true,
     max: 10,

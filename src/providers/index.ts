@@ -31,7 +31,12 @@ export function createProviders(config: Config, credentialSet: CredentialSet, _l
   const tokenRef = credentialSet.githubTokenRef;
   let github: GitHub | undefined;
   const connect = async (): Promise<GitHub> =>
-    (github ??= createGitHub({ baseUrl: config.githubApiUrl, token: await readSecret(tokenRef), tokenRef }));
+    (github ??= createGitHub({
+      baseUrl: config.githubApiUrl,
+      token: await readSecret(tokenRef),
+      tokenRef,
+      mutationIntervalMs: config.githubMutationIntervalMs,
+    }));
   const webBase = config.gitBaseUrl.startsWith('file:') ? config.githubApiUrl : config.gitBaseUrl;
   return {
     codex: createCodexCloudClient({ authRef: credentialSet.codexAuthRef, baseUrl: config.codexBaseUrl, authUrl: config.codexAuthUrl }),
