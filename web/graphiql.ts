@@ -2,11 +2,11 @@ import 'graphiql/setup-workers/vite';
 import 'graphiql/style.css';
 import { createGraphiQLFetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
-import { createClient } from 'graphql-ws';
+import { createClient, type Client } from 'graphql-ws';
 import { createElement } from 'react';
 import { createRoot } from 'react-dom/client';
+import { readToken, saveToken } from './token.js';
 
-const TOKEN_KEY = 'spec-chain.token';
 const DEFAULT_QUERY = `# Paste your API token in the bar above, then run an operation.
 # Live progress: start a run, then subscribe to runUpdated with its id.
 
@@ -21,21 +21,33 @@ query Runs {
 const input = document.getElementById('token') as HTMLInputElement;
 const state = document.getElementById('token-state')!;
 const root = createRoot(document.getElementById('graphiql')!);
+// Deep links such as the run page's "open in GraphiQL" put an operation (never a token) in the URL.
+const linked = new URLSearchParams(location.search);
+let wsClient: Client | null = null;
 
 function render(token: string) {
   const url = new URL('/graphql', location.href).toString();
   const subscriptionUrl = url.replace(/^http/, 'ws');
   // The socket's connection_init carries the token: the server closes it without one.
-  const wsClient = createClient({ url: subscriptionUrl, connectionParams: { authorization: `Bearer ${token}` }, lazy: true });
+  void wsClient?.dispose();
+  wsClient = createClient({ url: subscriptionUrl, connectionParams: { authorization: `Bearer ${token}` }, lazy: true });
   const fetcher = createGraphiQLFetcher({ url, wsClient, headers: token ? { authorization: `Bearer ${token}` } : {} });
   state.textContent = token ? 'token set' : 'no token: requests will be refused (401)';
-  root.render(createElement(GraphiQL, { fetcher, defaultQuery: DEFAULT_QUERY, key: token }));
+  root.render(
+    createElement(GraphiQL, {
+      fetcher,
+      defaultQuery: DEFAULT_QUERY,
+      initialQuery: linked.get('query') ?? undefined,
+      initialVariables: linked.get('variables') ?? undefined,
+      key: token,
+    }),
+  );
 }
 
-input.value = localStorage.getItem(TOKEN_KEY) ?? '';
+input.value = readToken();
 document.getElementById('bar')!.addEventListener('submit', (event) => {
   event.preventDefault();
-  localStorage.setItem(TOKEN_KEY, input.value.trim());
-  render(input.value.trim());
+  saveToken(input.value);
+  render(readToken());
 });
-render(input.value.trim());
+render(readToken());

@@ -10,7 +10,7 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 8000,
     rollupOptions: {
-      input: { index: resolve(import.meta.dirname, 'index.html') },
+      input: { index: resolve(import.meta.dirname, 'index.html'), runs: resolve(import.meta.dirname, 'runs.html') },
       // framer-motion's "use client" directives mean nothing outside React Server Components.
       onwarn(warning, warn) {
         if (warning.code !== 'MODULE_LEVEL_DIRECTIVE') warn(warning);
