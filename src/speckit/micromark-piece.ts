@@ -3,6 +3,7 @@ import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { gfm } from 'micromark-extension-gfm';
 import type { Block } from './markdown.js';
+import { collapseWhitespace } from './whitespace.js';
 
 // Reads a piece of the document with micromark (CommonMark + GFM, as GitHub renders it) into blocks.
 
@@ -125,5 +126,5 @@ function plainText(node: Nodes): string {
       for (let i = current.children.length - 1; i >= 0; i--) stack.push(current.children[i]!);
     }
   }
-  return text.replace(/\s+/g, ' ').trim();
+  return collapseWhitespace(text);
 }

@@ -1,4 +1,5 @@
 import type { Block } from './markdown.js';
+import { collapseWhitespace } from './whitespace.js';
 
 // Reads, without micromark, lines whose Markdown block structure each line states on its own: headings
 // whose text needs no inline parsing, bullet items opening with a checkbox or a word, prose lines, thematic
@@ -110,7 +111,7 @@ function readHeading(line: string, lineNumber: number): Block | null {
   if (!match) return null;
   const content = match[2] ?? '';
   if (INLINE_SYNTAX.test(content)) return null;
-  return { kind: 'heading', line: lineNumber, level: match[1]!.length, atx: true, text: content.replace(/\s+/g, ' ').trim() };
+  return { kind: 'heading', line: lineNumber, level: match[1]!.length, atx: true, text: collapseWhitespace(content) };
 }
 
 /**

@@ -1,3 +1,5 @@
+import { collapseWhitespace } from './whitespace.js';
+
 /**
  * Task ids as Spec Kit and its users write them: `T001`, `T056a`, `T082.6`, `T-NEW-A`. The id must end
  * the word, so `T001Create` or `Test` carry no id.
@@ -26,7 +28,7 @@ export interface TaskText {
  */
 export function readTaskText(raw: string): TaskText {
   const result: TaskText = { id: null, parallel: false, story: null, description: '' };
-  let rest = raw.replace(/\s+/g, ' ').trim();
+  let rest = collapseWhitespace(raw);
   for (;;) {
     const marker = MARKER.exec(rest);
     if (marker) {

@@ -127,9 +127,16 @@ const simpleLine = fc.oneof(
   { arbitrary: fc.constantFrom('', '', '', '  '), weight: 4 },
   { arbitrary: fc.constantFrom('**Checkpoint**: done', 'Prose line', '*Note*: x', '`code` first', '---', '***', '```bash', '```', '~~~', '````'), weight: 3 },
 );
+// Any text after a line's opening (NUL, U+2028, lone surrogates, NBSP, markup…): what follows `- [ ] `,
+// `## ` or a word decides nothing about the blocks, or makes the reader refuse.
+const anyText = fc.string({ unit: 'binary', maxLength: 12 }).map((value) => value.replace(/[\r\n]/g, ''));
+const openedLine = fc
+  .tuple(fc.constantFrom('- [ ] ', '- [x] ', '  - [ ] ', '* [-] ', '- ', '- T', '## ', '# Phase 1', 'Prose ', '**Goal**', '```', '~~~ ', '   ```'), anyText)
+  .map(([opening, rest]) => opening + rest);
 const document = fc.oneof(
   fc.array(line, { minLength: 1, maxLength: 30 }),
   fc.array(fc.oneof({ arbitrary: simpleLine, weight: 20 }, { arbitrary: line, weight: 1 }), { minLength: 1, maxLength: 40 }),
+  fc.array(fc.oneof({ arbitrary: simpleLine, weight: 6 }, { arbitrary: openedLine, weight: 4 }, { arbitrary: line, weight: 1 }), { minLength: 1, maxLength: 30 }),
 );
 
 describe('the simple reader gives the blocks of a single micromark parse', () => {
