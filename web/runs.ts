@@ -1,5 +1,5 @@
 import './runs.css';
-import { NO_TOKEN } from './run-pages/api.js';
+import { NO_TOKEN, TOKEN_REFUSED } from './run-pages/api.js';
 import { mountRunPage } from './run-pages/detail.js';
 import { h } from './run-pages/dom.js';
 import { liveText, type Frame, type Page } from './run-pages/frame.js';
@@ -19,10 +19,12 @@ const frame: Frame = {
     notice.hidden = !message;
     notice.className = kind;
     notice.textContent = message ?? '';
+    if (message === TOKEN_REFUSED) tokenState.textContent = 'token refused';
   },
   live(state, detail) {
     liveLine.textContent = liveText(state, detail);
     liveLine.dataset.state = state.kind;
+    if (state.kind === 'stopped' && state.message === TOKEN_REFUSED) tokenState.textContent = 'token refused';
   },
 };
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { PROJECT_ROOT, WEB_DIR } from '../../src/server/paths.js';
+import { TOKEN_KEY } from '../../web/token.js';
 
 /** Newest modification time of the files under a folder (0 when it does not exist). */
 function newest(dir: string): number {
@@ -60,7 +61,11 @@ export interface RecordedPage {
 
 export interface Browser {
   context: BrowserContext;
-  open(url: string): Promise<RecordedPage>;
+  /**
+   * Opens a page recording what it requests. `token` is stored before any script runs (as the token bar
+   * would have), `prepare` runs before the first navigation (routes, listeners).
+   */
+  open(url: string, options?: { token?: string; prepare?: (page: Page) => Promise<void> }): Promise<RecordedPage>;
   /** Saves a screenshot when SCREENSHOT_DIR is set (to look at by hand); never into the work tree otherwise. */
   screenshot(page: Page, name: string): Promise<void>;
   close(): Promise<void>;
@@ -86,11 +91,13 @@ export async function launchBrowser(): Promise<Browser> {
   });
   return {
     context,
-    async open(url) {
+    async open(url, options = {}) {
       const page = await context.newPage();
       const urls: URL[] = [];
       page.on('request', (request) => urls.push(new URL(request.url())));
       page.on('websocket', (socket) => urls.push(new URL(socket.url())));
+      if (options.token) await page.addInitScript(([key, token]) => localStorage.setItem(key!, token!), [TOKEN_KEY, options.token]);
+      await options.prepare?.(page);
       await page.goto(url);
       return { page, urls };
     },

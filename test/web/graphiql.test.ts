@@ -1,6 +1,8 @@
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { gql, TOKENS } from '../support/service.js';
 import { startWorld, type World } from '../support/world.js';
+import { TOKEN_KEY } from '../../web/token.js';
 import { ensureWebBuilt, launchBrowser, networkHosts, useToken, type Browser } from './browser.js';
 
 let world: World;
@@ -15,10 +17,11 @@ afterAll(async () => {
   await world?.close();
 });
 
+const text = async (page: Page, selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
 const LOOPBACK = /^(http|ws):\/\/127\.0\.0\.1$/;
 
 /** The response pane's text: Monaco draws spaces as no-break spaces. */
-const responseText = async (page: import('playwright-core').Page) =>
+const responseText = async (page: Page) =>
   (await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
 
 test('GraphiQL renders from loopback only and runs the default query with the token', async () => {
@@ -53,5 +56,50 @@ test('a subscription runs from GraphiQL over the WebSocket with the token and sh
   await browser.screenshot(page, 'graphiql-subscription');
   expect(networkHosts(urls)).toContain('ws://127.0.0.1');
   expect(networkHosts(urls).filter((host) => !LOOPBACK.test(host))).toEqual([]);
+  await page.close();
+});
+
+test('a wrong or missing token gets a clear message on GraphiQL and the run pages, not a blank page', async () => {
+  const graphiql = await browser.open(`${world.svc.url}/`);
+  await useToken(graphiql.page, 'not-a-valid-token');
+  await expect.poll(() => graphiql.page.locator('.graphiql-query-editor').innerText(), { timeout: 15_000 }).not.toBe('');
+  await graphiql.page.getByRole('button', { name: /execute (query|subscription)/i }).click();
+  await expect.poll(() => responseText(graphiql.page), { timeout: 15_000 }).toContain('Missing or invalid bearer token');
+  await graphiql.page.close();
+
+  // The wrong token is still stored: the list and a run page say so and keep their frame.
+  const { page } = await browser.open(`${world.svc.url}/runs`);
+  await expect.poll(() => text(page, '#notice')).toContain('The service refused this token');
+  expect(await text(page, 'main h1')).toBe('Runs');
+  await browser.screenshot(page, 'runs-wrong-token');
+  await page.goto(`${world.svc.url}/runs/00000000-0000-4000-8000-000000000000`);
+  await expect.poll(() => text(page, '#notice')).toContain('The service refused this token');
+  expect(await text(page, '#token-state')).toBe('token refused');
+
+  // No token at all: the page asks for one; entering it shows the runs without a reload.
+  await page.evaluate((key) => localStorage.removeItem(key), TOKEN_KEY);
+  await page.goto(`${world.svc.url}/runs`);
+  await expect.poll(() => text(page, '#notice')).toContain('No API token is set');
+  await useToken(page, TOKENS.viewer);
+  await expect.poll(() => page.locator('table.runs').count()).toBe(1);
+  expect(await page.locator('#notice').isHidden()).toBe(true);
+  await page.close();
+});
+
+test('a token the WebSocket refuses (4401) stops live updates with the same message', async () => {
+  const { page } = await browser.open(`${world.svc.url}/runs`, {
+    token: TOKENS.viewer,
+    // HTTP gets the good token; the socket's connection_init is rewritten to carry a bad one.
+    prepare: (p) =>
+      p.routeWebSocket(/\/graphql$/, (socket) => {
+        const server = socket.connectToServer();
+        socket.onMessage((message) => {
+          const parsed = JSON.parse(String(message)) as { type: string; payload?: Record<string, unknown> };
+          server.send(parsed.type === 'connection_init' ? JSON.stringify({ ...parsed, payload: { authorization: 'Bearer wrong' } }) : message);
+        });
+      }),
+  });
+  await expect.poll(() => text(page, '#live')).toContain('Live updates stopped: The service refused this token');
+  expect(await page.locator('table.runs').count()).toBe(1);
   await page.close();
 });

@@ -224,7 +224,9 @@ export function mountRunPage(frame: Frame, runId: string): Page {
         onState: (state) => frame.live(state, state.kind === 'retrying' ? `, resuming after event ${lastVersion}` : ''),
       });
     } catch (error) {
-      if (!disposed) frame.main.replaceChildren(h('h1', {}, `Run ${runId}`), h('p', { class: 'error', role: 'alert' }, describe(error)));
+      if (disposed) return;
+      frame.notice(describe(error));
+      frame.main.replaceChildren(h('h1', {}, `Run ${runId}`), h('p', {}, 'This run could not be loaded: see the message above.'));
     }
   })();
 

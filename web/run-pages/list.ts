@@ -28,7 +28,7 @@ export function mountRunsPage(frame: Frame): Page {
       h('h2', { id: 'runs-title' }, 'All runs, newest first'),
       count,
       h('table', { class: 'runs' },
-        h('thead', {}, h('tr', {}, ...['run', 'status', 'repository', 'feature', 'phase', 'started', 'pull request'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', {}, h('tr', {}, ...['run', 'status', 'repository', 'feature', 'phase', 'started', 'links'].map((c) => h('th', { scope: 'col' }, c)))),
         body,
       ),
       more,
@@ -93,8 +93,18 @@ function row(run: RunSummary): HTMLElement {
     h('td', {}, run.featureId ?? '—'),
     h('td', {}, run.phase ? `${run.phase.id} · ${run.phase.title}` : '—'),
     h('td', {}, time(run.createdAt)),
-    h('td', {}, run.outputs.pullRequestUrl ? outsideLink(run.outputs.pullRequestUrl, `#${run.outputs.pullRequestNumber ?? ''}`) : '—'),
+    h('td', { class: 'links' }, ...links(run)),
   );
+}
+
+/** The run's outside links: its pull request and its Codex task, once it has them. */
+function links(run: RunSummary): (HTMLElement | string)[] {
+  const { pullRequestUrl, pullRequestNumber, codexTaskUrl } = run.outputs;
+  const found = [
+    pullRequestUrl ? outsideLink(pullRequestUrl, `pull request #${pullRequestNumber ?? ''}`) : null,
+    codexTaskUrl ? outsideLink(codexTaskUrl, 'Codex task') : null,
+  ].filter((a): a is HTMLElement => a !== null);
+  return found.length ? found.flatMap((a, i) => (i ? [' · ', a] : [a])) : ['—'];
 }
 
 /** The operator's form: repository, feature, credential set (from credentialSets) and an optional Codex environment. */

@@ -1,0 +1,212 @@
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startWorking } from '../../src/jobs/chain.js';
+import { SANDBOX_FEATURE, SANDBOX_REPOSITORY } from '../../src/sandbox/index.js';
+import { TOKENS } from '../support/service.js';
+import { startWorld, type World } from '../support/world.js';
+import { ensureWebBuilt, launchBrowser, networkHosts, type Browser } from './browser.js';
+
+let world: World;
+let browser: Browser;
+let working: { stop(): Promise<void> } | null = null;
+
+beforeAll(async () => {
+  await ensureWebBuilt();
+  // Workers start inside the tests, so a page can be watching before a run moves.
+  [world, browser] = await Promise.all([startWorld({ workers: false }), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await working?.stop();
+  await world?.close();
+});
+
+const startWorkers = async () => {
+  working ??= await startWorking(world.svc.app);
+};
+
+const ALL_SUCCEEDED = 'DISCOVER:SUCCEEDED SUBMIT:SUCCEEDED APPLY:SUCCEEDED PUBLISH:SUCCEEDED FINALIZE:SUCCEEDED';
+
+/** The timeline as the page shows it, e.g. "DISCOVER:SUCCEEDED SUBMIT:RUNNING APPLY:PENDING …". */
+const timeline = (page: Page) =>
+  page.$$eval('.timeline .step', (items) => items.map((li) => `${(li as HTMLElement).dataset.step}:${(li as HTMLElement).dataset.state}`).join(' '));
+const runStatus = (page: Page) => page.locator('.status-line [data-state]').getAttribute('data-state');
+const shownVersions = (page: Page) => page.$$eval('table.events tbody tr', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.version)));
+const text = async (page: Page, selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
+
+/** Records every distinct timeline the page shows until `until` holds. */
+async function watchTimeline(page: Page, until: (shown: string) => boolean, timeoutMs = 60_000): Promise<string[]> {
+  const seen: string[] = [];
+  for (const deadline = Date.now() + timeoutMs; ; ) {
+    const shown = await timeline(page);
+    if (seen.at(-1) !== shown) seen.push(shown);
+    if (until(shown)) return seen;
+    if (Date.now() > deadline) throw new Error(`timeline still ${shown} after ${timeoutMs} ms; seen: ${seen.join(' | ')}`);
+    await page.waitForTimeout(25);
+  }
+}
+
+test('the run page follows a sandbox run from QUEUED to SUCCEEDED live, without reloading', async () => {
+  // Codex answers "pending" twice first, so the run spends a moment in APPLY the page can show.
+  world.sandbox.codex.script({ kind: 'implement', pendingPolls: 2 });
+  const { run } = await world.start();
+  expect(run.status).toBe('QUEUED');
+
+  const { page, urls } = await browser.open(`${world.svc.url}/runs/${run.id}`, { token: TOKENS.viewer });
+  await expect.poll(() => text(page, '#live')).toMatch(/^Live/);
+  expect(await runStatus(page)).toBe('QUEUED');
+  expect(await timeline(page)).toBe('DISCOVER:QUEUED SUBMIT:PENDING APPLY:PENDING PUBLISH:PENDING FINALIZE:PENDING');
+  expect(await text(page, '.sandbox-banner')).toContain('Sandbox run');
+  expect(await page.locator('h1 .badge.sandbox').textContent()).toBe('SANDBOX');
+  await browser.screenshot(page, 'run-queued');
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+
+  await startWorkers();
+  const seen = await watchTimeline(page, (shown) => shown === ALL_SUCCEEDED);
+  // The steps moved one after another on screen, not in one jump.
+  expect(seen.length).toBeGreaterThanOrEqual(4);
+  expect(seen.some((s) => s.startsWith('DISCOVER:SUCCEEDED') && !s.includes('FINALIZE:SUCCEEDED'))).toBe(true);
+  expect(seen.some((s) => /APPLY:(RUNNING|WAITING)/.test(s))).toBe(true);
+  await expect.poll(() => runStatus(page)).toBe('SUCCEEDED');
+
+  const done = await world.run(run.id);
+  expect(done.status).toBe('SUCCEEDED');
+  expect(await page.locator('.pull-request a').getAttribute('href')).toBe(done.outputs.pullRequestUrl);
+  expect(done.outputs.pullRequestUrl).toMatch(/\/pull\/\d+$/);
+  await expect.poll(() => shownVersions(page)).toEqual(Array.from({ length: done.version }, (_, i) => i + 1));
+  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+  await browser.screenshot(page, 'run-succeeded');
+  expect(networkHosts(urls)).toEqual(['http://127.0.0.1', 'ws://127.0.0.1']);
+  await page.close();
+});
+
+test('after a dropped socket the page subscribes again from the last version it showed and misses nothing', async () => {
+  await startWorkers();
+  world.sandbox.codex.script({ kind: 'implement', pendingPolls: 4 });
+  const { run } = await world.start();
+  const sockets: WebSocketRoute[] = [];
+  const subscribed: { afterVersion: number }[] = [];
+  const { page } = await browser.open(`${world.svc.url}/runs/${run.id}`, {
+    token: TOKENS.viewer,
+    prepare: (p) =>
+      p.routeWebSocket(/\/graphql$/, (socket) => {
+        const server = socket.connectToServer();
+        sockets.push(socket);
+        socket.onMessage((message) => {
+          const parsed = JSON.parse(String(message)) as { type: string; payload?: { variables?: { afterVersion: number } } };
+          if (parsed.type === 'subscribe') subscribed.push(parsed.payload!.variables!);
+          server.send(message);
+        });
+      }),
+  });
+  await watchTimeline(page, (shown) => /APPLY:(RUNNING|WAITING)/.test(shown));
+  await sockets[0]!.close({ code: 1012, reason: 'dropped by the test' });
+  // The page says it lost the connection and from which event it will resume.
+  await expect.poll(() => text(page, '#live'), { interval: 20 }).toMatch(/Connection lost .*resuming after event \d+/);
+  const resumeFrom = Number(/resuming after event (\d+)/.exec(await text(page, '#live'))![1]);
+  expect((await shownVersions(page)).at(-1)).toBe(resumeFrom);
+
+  await watchTimeline(page, (shown) => shown === ALL_SUCCEEDED);
+  expect(subscribed.map((v) => v.afterVersion)).toEqual([subscribed[0]!.afterVersion, resumeFrom]);
+  const done = await world.run(run.id);
+  // Every event exactly once, in order, though some happened while the page was disconnected.
+  await expect.poll(() => shownVersions(page)).toEqual(Array.from({ length: done.version }, (_, i) => i + 1));
+  expect(done.version).toBeGreaterThan(resumeFrom);
+  expect(await text(page, '#live')).toMatch(/^Live/);
+  await page.close();
+});
+
+test('a failed run shows code, remediation and retry advice; RESTART asks first, then opens the new run', async () => {
+  await startWorkers();
+  world.sandbox.codex.script({ kind: 'no-diff', message: 'Should the greeting use the full name or the first name?' });
+  const { run } = await world.start();
+  const failed = await world.waitFor(run.id);
+  expect(failed.status).toBe('FAILED');
+  expect(failed.failure.code).toBe('NO_DIFF');
+
+  const { page } = await browser.open(`${world.svc.url}/runs/${run.id}`, { token: TOKENS.operator });
+  await expect.poll(() => text(page, '.failure .failure-code')).toBe('NO_DIFF');
+  expect(await text(page, '.failure .remediation')).toBe(failed.failure.remediation);
+  expect(await text(page, '.failure .failure-message')).toContain('Should the greeting use the full name');
+  expect(await text(page, '.failure .retry-advice')).toBe(failed.failure.retryAdvice);
+  expect(await page.locator('[data-step="APPLY"]').getAttribute('data-state')).toBe('FAILED');
+  const resume = page.getByRole('button', { name: /^RESUME/ });
+  const restart = page.getByRole('button', { name: /^RESTART/ });
+  expect(await resume.count()).toBe(failed.failure.retryModes.includes('RESUME') ? 1 : 0);
+  expect(await restart.count()).toBe(1);
+  expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
+  await browser.screenshot(page, 'run-failed');
+
+  // Declining the confirmation starts nothing.
+  const dialogs: string[] = [];
+  page.once('dialog', (dialog) => void (dialogs.push(dialog.message()), dialog.dismiss()));
+  await restart.click();
+  await expect.poll(() => dialogs.length).toBe(1);
+  expect(dialogs[0]).toMatch(/new run .*new Codex task/);
+  const before = world.codexTasksCreated();
+  expect(new URL(page.url()).pathname).toBe(`/runs/${run.id}`);
+
+  page.once('dialog', (dialog) => void dialog.accept());
+  await restart.click();
+  await page.waitForURL((url) => url.pathname !== `/runs/${run.id}`);
+  const newId = decodeURIComponent(new URL(page.url()).pathname.split('/')[2]!);
+  const restarted = await world.run(newId);
+  expect(restarted.retryOf).toBe(run.id);
+  await expect.poll(() => page.locator('.facts a.run-id').getAttribute('href')).toBe(`/runs/${run.id}`);
+  await watchTimeline(page, (shown) => shown === ALL_SUCCEEDED);
+  expect(world.codexTasksCreated()).toBe(before + 1);
+  await page.close();
+});
+
+test('a viewer token is told the retry needs the operator role', async () => {
+  await startWorkers();
+  world.sandbox.codex.script({ kind: 'no-diff' });
+  const { run } = await world.start();
+  await world.waitFor(run.id);
+  const { page } = await browser.open(`${world.svc.url}/runs/${run.id}`, { token: TOKENS.viewer });
+  page.once('dialog', (dialog) => void dialog.accept());
+  await page.getByRole('button', { name: /^RESTART/ }).click();
+  await expect.poll(() => text(page, '.action-output')).toContain('needs the operator role');
+  expect(new URL(page.url()).pathname).toBe(`/runs/${run.id}`);
+  await page.close();
+});
+
+test('the runs list shows runs newest first, starts a run from the form, reports userErrors, and updates live', async () => {
+  await startWorkers();
+  const { page, urls } = await browser.open(`${world.svc.url}/runs`, { token: TOKENS.operator });
+  await expect.poll(() => text(page, '#live')).toMatch(/^Live/);
+  const listed = () => page.$$eval('table.runs tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.run));
+  const api = await world.svc.app.ds.query('SELECT id FROM spec_workflow_run ORDER BY created_at DESC, id DESC');
+  expect(api.length).toBeGreaterThan(0);
+  expect(await listed()).toEqual(api.map((r: { id: string }) => r.id));
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+
+  // A bad repository comes back as a userError naming the field.
+  await page.getByLabel('Repository').fill('not a repository');
+  await page.getByRole('button', { name: 'Start the next phase' }).click();
+  await expect.poll(() => text(page, '.start .user-errors')).toContain('INVALID_REPOSITORY (repository)');
+
+  await page.getByLabel('Repository').fill(SANDBOX_REPOSITORY);
+  await page.getByLabel('Feature id (optional)').fill(SANDBOX_FEATURE);
+  expect(await page.getByLabel('Credential set').inputValue()).toBe(world.credentialSetId);
+  await page.getByRole('button', { name: 'Start the next phase' }).click();
+  await expect.poll(() => text(page, '.start .action-output')).toMatch(/^Run started/);
+  const newId = (await page.locator('.start .action-output a').getAttribute('href'))!.split('/').at(-1)!;
+  // The new run appears on top, then its row follows it to the end, all without reloading.
+  await expect.poll(async () => (await listed())[0]).toBe(newId);
+  await expect.poll(() => page.locator(`tr[data-run="${newId}"]`).getAttribute('data-status'), { timeout: 60_000 }).toBe('SUCCEEDED');
+  expect(await page.locator(`tr[data-run="${newId}"] a[href*="/pull/"]`).count()).toBe(1);
+  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+  await browser.screenshot(page, 'runs-list');
+  expect(networkHosts(urls)).toEqual(['http://127.0.0.1', 'ws://127.0.0.1']);
+  await page.close();
+});
+
+test('a run id that names no run says so', async () => {
+  const { page } = await browser.open(`${world.svc.url}/runs/00000000-0000-4000-8000-000000000000`, { token: TOKENS.viewer });
+  await expect.poll(() => text(page, 'main h1')).toBe('Run not found');
+  expect(await page.locator('main a[href="/runs"]').count()).toBe(1);
+  await page.goto(`${world.svc.url}/runs/not-a-run-id`);
+  await expect.poll(() => text(page, 'main p')).toContain('No run has the id not-a-run-id');
+  await page.close();
+});
