@@ -52,11 +52,11 @@ const ATX_START = /^#{1,6}(?:[ \t]|$)/;
  * high even in small pieces (about 3 MB/s), so the document is cut into regions where no construct can
  * continue across the cut: before a line at column 0 that is an ATX heading or follows a blank line.
  * Such a line closes every list item, block quote, paragraph, table and indented code; only a fenced code
- * block or an HTML block can still be open. A region made only of lines whose block structure is evident
- * (most of a tasks.md: headings, checkbox items, one-line prose) is read directly; the others are parsed
- * by micromark, consecutive ones together up to `chunkChars`. A micromark piece that ends inside fenced
- * code or HTML is grown over the following regions, whatever they hold, and parsed again, so a simple
- * region is only read directly when it really starts with nothing open.
+ * block or an HTML block can still be open. Regions made only of lines whose block structure is plain on
+ * their face (most of a tasks.md: checkbox items, headings, prose, fenced code) are read directly (see
+ * simple-region.ts); the others are parsed by micromark, consecutive ones together up to `chunkChars`.
+ * A micromark piece that ends inside fenced code or HTML, or in indented code, is grown over the following
+ * regions, whatever they hold, and parsed again, so nothing is read directly unless it starts afresh.
  * Link reference definitions do cross pieces, but they change inline links only, which nothing here reads.
  */
 export function readBlocks(lines: readonly string[], options: ReadOptions = {}): Block[] {

@@ -87,7 +87,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     }
     const opening = FENCE_OPEN.exec(line);
     if (opening) {
-      // A fence interrupts a paragraph, so at column 0 it is never an item's lazy continuation: it closes the lists.
+      // A fence interrupts a paragraph, so at column 0 it is no item's lazy continuation: it ends the lists.
       fence = opening[0];
       items.length = 0;
       inParagraph = false;
