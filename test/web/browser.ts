@@ -122,3 +122,6 @@ export async function useToken(page: Page, token: string): Promise<void> {
   await page.locator('#token').fill(token);
   await page.getByRole('button', { name: 'Use token' }).click();
 }
+
+/** The trimmed text of the first element matching `selector` ('' when there is none yet). */
+export const text = async (page: Page, selector: string): Promise<string> => ((await page.locator(selector).first().textContent()) ?? '').trim();

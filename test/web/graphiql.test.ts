@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { gql, TOKENS } from '../support/service.js';
 import { startWorld, type World } from '../support/world.js';
 import { TOKEN_KEY } from '../../web/token.js';
-import { ensureWebBuilt, launchBrowser, networkHosts, useToken, type Browser } from './browser.js';
+import { ensureWebBuilt, launchBrowser, networkHosts, text, useToken, type Browser } from './browser.js';
 
 let world: World;
 let browser: Browser;
@@ -17,7 +17,6 @@ afterAll(async () => {
   await world?.close();
 });
 
-const text = async (page: Page, selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
 const LOOPBACK = /^(http|ws):\/\/127\.0\.0\.1$/;
 
 /** The response pane's text: Monaco draws spaces as no-break spaces. */

@@ -1,10 +1,11 @@
-import type { Page, WebSocketRoute } from 'playwright-core';
+import { readFile } from 'node:fs/promises';
+import type { Page, Request, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startWorking } from '../../src/jobs/chain.js';
 import { SANDBOX_FEATURE, SANDBOX_REPOSITORY } from '../../src/sandbox/index.js';
 import { TOKENS } from '../support/service.js';
 import { startWorld, type World } from '../support/world.js';
-import { ensureWebBuilt, launchBrowser, networkHosts, type Browser } from './browser.js';
+import { ensureWebBuilt, launchBrowser, networkHosts, text, type Browser } from './browser.js';
 
 let world: World;
 let browser: Browser;
@@ -32,7 +33,6 @@ const timeline = (page: Page) =>
   page.$$eval('.timeline .step', (items) => items.map((li) => `${(li as HTMLElement).dataset.step}:${(li as HTMLElement).dataset.state}`).join(' '));
 const runStatus = (page: Page) => page.locator('.status-line [data-state]').getAttribute('data-state');
 const shownVersions = (page: Page) => page.$$eval('table.events tbody tr', (rows) => rows.map((r) => Number((r as HTMLElement).dataset.version)));
-const text = async (page: Page, selector: string) => ((await page.locator(selector).first().textContent()) ?? '').trim();
 
 /** Records every distinct timeline the page shows until `until` holds. */
 async function watchTimeline(page: Page, until: (shown: string) => boolean, timeoutMs = 60_000): Promise<string[]> {
@@ -76,6 +76,19 @@ test('the run page follows a sandbox run from QUEUED to SUCCEEDED live, without 
   await expect.poll(() => shownVersions(page)).toEqual(Array.from({ length: done.version }, (_, i) => i + 1));
   expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   await browser.screenshot(page, 'run-succeeded');
+
+  // A stored artifact downloads through fetch with the token in a header, never in a URL.
+  const patch = done.artifacts.find((a: { kind: string }) => a.kind === 'PATCH');
+  const asked: Request[] = [];
+  page.on('request', (request) => request.url().includes('/artifacts/') && asked.push(request));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download patch' }).click()]);
+  const saved = await readFile((await download.path())!, 'utf8');
+  const direct = await fetch(`${world.svc.url}${patch.url}`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } });
+  expect(saved).toBe(await direct.text());
+  expect(saved).toContain('diff --git');
+  expect(download.suggestedFilename()).toMatch(/\.(patch|diff)$/);
+  expect(asked.map((r) => [new URL(r.url()).pathname, r.headers().authorization])).toEqual([[patch.url, `Bearer ${TOKENS.viewer}`]]);
+  expect(urls.filter((u) => u.href.includes(TOKENS.viewer))).toEqual([]);
   expect(networkHosts(urls)).toEqual(['http://127.0.0.1', 'ws://127.0.0.1']);
   await page.close();
 });
