@@ -36,12 +36,17 @@ export function mountRunPage(frame: Frame, runId: string): Page {
     events: h('section', { 'aria-labelledby': 'events-title' }),
   };
   const actionOutput = h('div', { class: 'action-output', 'aria-live': 'polite' });
+  // One lasting live region: the summary is redrawn on change, and a replaced region is not reliably read out.
+  const announcer = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+  let announced = '';
   const eventBody = h('tbody');
   sections.events.append(
     h('h2', { id: 'events-title' }, 'Event log'),
-    h('table', { class: 'events' }, h('caption', { class: 'visually-hidden' }, 'Every transition of this run, oldest first'),
-      h('thead', {}, h('tr', {}, ...['#', 'time', 'step', 'attempt', 'transition', 'message'].map((c) => h('th', { scope: 'col' }, c)))),
-      eventBody,
+    h('div', { class: 'table-wrap' },
+      h('table', { class: 'events' }, h('caption', { class: 'visually-hidden' }, 'Every transition of this run, oldest first'),
+        h('thead', {}, h('tr', {}, ...['#', 'time', 'step', 'attempt', 'transition', 'message'].map((c) => h('th', { scope: 'col' }, c)))),
+        eventBody,
+      ),
     ),
   );
   frame.main.replaceChildren(h('p', { class: 'muted' }, `Loading run ${runId}…`));
@@ -66,6 +71,8 @@ export function mountRunPage(frame: Frame, runId: string): Page {
     if (!run) return;
     const r = run;
     document.title = `spec-chain · run ${r.id.slice(0, 8)} · ${r.status}`;
+    const news = `Run ${r.status}${r.currentStep && ACTIVE_STATUSES.includes(r.status) ? ` at ${r.currentStep}` : ''}`;
+    if (news !== announced) announcer.textContent = announced = news;
     show(sections.summary, [r.status, r.statusMessage, r.currentStep, r.phase, r.featureId, r.finishedAt, r.codexEnvironment], () => summary(r));
     sections.failure.hidden = !r.failure;
     show(sections.failure, [r.failure, r.status], () => (r.failure ? failurePanel(r) : []));
@@ -78,7 +85,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
       ? h('p', { class: 'sandbox-banner', role: 'note' }, sandboxBadge(), ' Sandbox run: Codex Cloud and GitHub were emulated on this machine. No real repository or pull request was touched.')
       : null,
     h('h1', { id: 'run-title' }, `Run ${r.id.slice(0, 8)} `, r.sandbox ? sandboxBadge() : null),
-    h('p', { class: 'status-line', role: 'status' }, 'Status: ', stateBadge(r.status), r.currentStep && ACTIVE_STATUSES.includes(r.status) ? ` at ${r.currentStep}` : '', r.statusMessage ? ` — ${r.statusMessage}` : ''),
+    h('p', { class: 'status-line' }, 'Status: ', stateBadge(r.status), r.currentStep && ACTIVE_STATUSES.includes(r.status) ? ` at ${r.currentStep}` : '', r.statusMessage ? ` — ${r.statusMessage}` : ''),
     facts([
       ['Run id', h('code', {}, r.id)],
       ['Repository', r.repository],
@@ -144,7 +151,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
   };
 
   const artifactTable = (artifacts: Artifact[]): HTMLElement =>
-    h('table', { class: 'artifacts' },
+    h('div', { class: 'table-wrap' }, h('table', { class: 'artifacts' },
       h('thead', {}, h('tr', {}, ...['kind', 'step', 'attempt', 'size', 'sha256', ''].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, ...artifacts.map((a) =>
         h('tr', { 'data-kind': a.kind },
@@ -153,7 +160,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
           h('td', {}, h('button', { type: 'button', class: 'link', onclick: (ev: Event) => download(ev, a) }, `Download ${a.kind.toLowerCase()}`)),
         ),
       )),
-    );
+    ));
 
   async function download(ev: Event, a: Artifact) {
     const button = ev.currentTarget as HTMLButtonElement;
@@ -209,7 +216,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
       }
       const { events, ...detail } = data.run;
       run = detail;
-      frame.main.replaceChildren(sections.summary, actionOutput, sections.failure, sections.steps, sections.outputs, sections.events);
+      frame.main.replaceChildren(announcer, sections.summary, actionOutput, sections.failure, sections.steps, sections.outputs, sections.events);
       addEvents(events);
       render();
       subscription = watch<{ runUpdated: { version: number; event: RunEvent; run: RunDetail } }>({
