@@ -10,11 +10,13 @@ export const codexLogName = 'codex-log.jsonl';
  * submit: hand the phase to Codex Cloud. Credentials are checked before anything is created, and a
  * task this run created earlier (found by its marker) is adopted instead of creating a second one.
  */
-export const submit: StepWork = async ({ run, providers, artifacts, signal }) => {
+export const submit: StepWork = async ({ run, providers, artifacts, signal, attempt, state }) => {
   await providers.codex.checkCredentials(signal);
   const environment = await providers.codex.resolveEnvironment(run.repository, run.codexEnvironment ?? '', signal);
   const marker = taskMarker(run.id);
-  let taskId = run.codexTaskId ?? (await providers.codex.findTaskByMarker(environment.id, marker, run.createdAt, signal));
+  // Only an earlier try or attempt can have created a task for this run: the first one need not look.
+  const mayExist = attempt > 1 || state.tries > 1;
+  let taskId = run.codexTaskId ?? (mayExist ? await providers.codex.findTaskByMarker(environment.id, marker, run.createdAt, signal) : null);
   const adopted = taskId !== null;
   let url: string;
   if (taskId) {

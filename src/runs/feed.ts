@@ -132,8 +132,9 @@ export class RunFeed {
   async subscribe(runId: string, afterVersion: number): Promise<AsyncIterableIterator<RunUpdateData>> {
     let watch = this.watches.get(runId);
     if (!watch) {
-      const run = await getRun(this.ds, runId);
-      watch = { subscribers: new Set(), lastRead: run?.version ?? 0, reading: null, again: false };
+      // Created synchronously, so concurrent first subscribers share one watch. Reading from version 0
+      // once costs one full read; subscribers skip what they already have.
+      watch = { subscribers: new Set(), lastRead: 0, reading: null, again: false };
       this.watches.set(runId, watch);
     }
     const w = watch;

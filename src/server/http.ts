@@ -156,6 +156,9 @@ export async function startHttpServer(app: App, options: { port: number; host: s
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   });
+  // Longer than clients' idle keep-alive, so the server never closes a socket a client is about to reuse.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const { port } = server.address() as { port: number };
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   return {

@@ -1,5 +1,5 @@
-import { readPiece } from './micromark-piece.js';
-import { readSimpleRegions } from './simple-region.js';
+import { readHeadingTexts, readPiece } from './micromark-piece.js';
+import { readSimpleRegions, type SimpleReading } from './simple-region.js';
 
 export { shorten } from './micromark-piece.js';
 
@@ -65,7 +65,7 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
   const cuts = cutPoints(lines);
   const regions = cuts.length - 1;
   // The simple reading from each region on, computed once: null when micromark must read the region.
-  const known: (ReturnType<typeof readSimpleRegions> | undefined)[] = [];
+  const known: (SimpleReading | null | undefined)[] = [];
   const simpleFrom = (region: number) => {
     if (known[region] === undefined) known[region] = simple ? readSimpleRegions(lines, cuts, region) : null;
     return known[region];
@@ -76,11 +76,13 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
     return chars;
   };
   const blocks: Block[] = [];
+  const inline: HeadingBlock[] = [];
   let region = 0;
   while (region < regions) {
     const direct = simpleFrom(region);
     if (direct) {
       for (const block of direct.blocks) blocks.push(block);
+      for (const heading of direct.inline) inline.push(heading);
       region = direct.next;
       continue;
     }
@@ -98,7 +100,23 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
     for (const block of piece.blocks) blocks.push(block);
     region = end;
   }
+  readInlineHeadings(inline, lines, chunkChars);
   return blocks;
+}
+
+/** Fills in the text of headings read directly whose text needs inline parsing, a batch of lines per micromark call. */
+function readInlineHeadings(headings: readonly HeadingBlock[], lines: readonly string[], chunkChars: number): void {
+  for (let first = 0; first < headings.length; ) {
+    const batch: string[] = [];
+    let chars = 0;
+    while (first + batch.length < headings.length && chars < chunkChars) {
+      const line = lines[headings[first + batch.length]!.line - 1]!;
+      batch.push(line);
+      chars += line.length + 1;
+    }
+    readHeadingTexts(batch).forEach((text, i) => (headings[first + i]!.text = text));
+    first += batch.length;
+  }
 }
 
 /** Every line where a region may start (see `readBlocks`), from 0, ending with the line count. */

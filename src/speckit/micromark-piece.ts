@@ -55,6 +55,18 @@ export function readPiece(lines: readonly string[], start: number, end: number, 
   return { blocks, open: false };
 }
 
+/**
+ * The text of ATX heading lines (each starting at column 0) as micromark reads it, many headings in one
+ * parse: a heading is one line and its inline content never reaches past it, so where the lines stand in
+ * the document changes nothing but which link definitions they see (see `readBlocks`).
+ */
+export function readHeadingTexts(headingLines: readonly string[]): string[] {
+  const tree = fromMarkdown(headingLines.join('\n'), GFM);
+  const texts = tree.children.map((node) => (node.type === 'heading' ? plainText(node) : null));
+  if (texts.length !== headingLines.length || texts.includes(null)) throw new Error('a heading line did not read as one heading');
+  return texts as string[];
+}
+
 /** Where each line of a piece starts in its text: offsets, not columns (which count a tab as several), are exact. */
 function lineStarts(piece: readonly string[]): number[] {
   const starts: number[] = [];

@@ -1,17 +1,18 @@
-import type { Block } from './markdown.js';
+import type { Block, HeadingBlock } from './markdown.js';
 import { collapseWhitespace } from './whitespace.js';
 
-// Reads, without micromark, lines whose Markdown block structure each line states on its own: headings
-// whose text needs no inline parsing, bullet items opening with a checkbox or a word, prose lines, thematic
-// breaks, fenced code at column 0 and blank lines. Any other line makes the reader give up on the whole
-// span, which then goes to micromark, so this only answers where CommonMark + GFM leave no room for doubt.
+// Reads, without micromark, lines whose Markdown block structure each line states on its own: ATX headings,
+// bullet items opening with a checkbox or a word, prose lines, thematic breaks, fenced code at column 0 and
+// blank lines. Any other line makes the reader give up on the whole span, which then goes to micromark, so
+// this only answers where CommonMark + GFM leave no room for doubt. A heading's text that needs inline
+// parsing is left to micromark too (see `inline`).
 //
 // Reading starts and stops where `readBlocks` may cut the document (a column-0 line that is an ATX heading
 // or follows a blank line), so nothing is open when it starts, and it stops at the first such cut that is
 // not inside fenced code, where everything it read is closed.
 
 const BLANK = /^[ \t]*$/;
-const ATX = /^(#{1,6})(?:[ \t](.*))?$/;
+const ATX = /^(#{1,6})(?:[ \t](.*))?$/s;
 /**
  * What makes a heading's text depend on inline parsing: escapes, code, emphasis, strikethrough, links,
  * HTML and autolinks, character references, a closing `#` sequence, and NUL (which becomes U+FFFD).
@@ -26,13 +27,21 @@ const LETTER = /^\p{L}/u;
 const SPACE = 0x20;
 const TAB = 0x09;
 
+export interface SimpleReading {
+  blocks: Block[];
+  /** The region where reading stopped: the first region boundary (a later cut) reached outside fenced code. */
+  next: number;
+  /** Headings among `blocks` whose text holds inline syntax: their `text` is a stand-in until micromark reads it. */
+  inline: HeadingBlock[];
+}
+
 /**
- * The blocks of the lines from `cuts[region]` on, and the region where reading stopped: the first region
- * boundary (a later cut) reached outside fenced code. Null when a line is not one this reader knows.
+ * The blocks of the lines from `cuts[region]` on, or null when a line is not one this reader knows.
  * `cuts` are the cut points of `readBlocks`, ending with the line count.
  */
-export function readSimpleRegions(lines: readonly string[], cuts: readonly number[], region: number): { blocks: Block[]; next: number } | null {
+export function readSimpleRegions(lines: readonly string[], cuts: readonly number[], region: number): SimpleReading | null {
   const blocks: Block[] = [];
+  const inline: HeadingBlock[] = [];
   // Content columns of the open list items, outermost first: a line indented to at least one continues it.
   const items: number[] = [];
   // Whether the previous line is paragraph text (which a following `---` would turn into a heading).
@@ -60,8 +69,11 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     }
     if (first === 0x23 /* # */) {
       // A column-0 ATX heading is always a cut, so outside code it can only be the first line read.
-      const heading = i === start ? readHeading(line, i + 1) : null;
-      if (!heading) return null;
+      const match = i === start ? ATX.exec(line) : null;
+      if (!match) return null;
+      const content = match[2] ?? '';
+      const heading: HeadingBlock = { kind: 'heading', line: i + 1, level: match[1]!.length, atx: true, text: collapseWhitespace(content) };
+      if (INLINE_SYNTAX.test(content)) inline.push(heading);
       blocks.push(heading);
       continue;
     }
@@ -70,11 +82,11 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       // The line continues every item whose content column it reaches; it must then start its own item
       // within three columns of that content (four would be code or paragraph text).
       let depth = 0;
-      while (depth < items.length && items[depth]! <= item.indent) depth++;
+      while (depth < items.length && items[depth]! <= item.column) depth++;
       const base = depth === 0 ? 0 : items[depth - 1]!;
-      if (item.indent - base > 3) return null;
+      if (item.column - base > 3) return null;
       items.length = depth;
-      items.push(item.indent + 2);
+      items.push(item.column + 2);
       blocks.push({
         kind: 'item',
         line: i + 1,
@@ -103,40 +115,36 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     if (!startsProse(line, 0)) return null;
     inParagraph = true;
   }
-  return { blocks, next: region + 1 };
-}
-
-function readHeading(line: string, lineNumber: number): Block | null {
-  const match = ATX.exec(line);
-  if (!match) return null;
-  const content = match[2] ?? '';
-  if (INLINE_SYNTAX.test(content)) return null;
-  return { kind: 'heading', line: lineNumber, level: match[1]!.length, atx: true, text: collapseWhitespace(content) };
+  return { blocks, next: region + 1, inline };
 }
 
 /**
- * A bullet item (`-`, `*`, `+`, spaces only before it, exactly one space after it) whose content opens
- * with a checkbox and a space, or with a word of prose. `textAt` is where the item's paragraph text starts
- * as GFM reports it: past the checkbox and one space for `[ ]`/`[x]`, at the box itself for `[-]`/`[~]`.
+ * A bullet item (`-`, `*`, `+` after spaces and tabs, exactly one space after it) whose content opens with
+ * a checkbox and a space, or with a word of prose. `column` is the marker's, tabs stopping every 4 columns
+ * as CommonMark counts them; `textAt` is the index in the line where the item's paragraph text starts as
+ * GFM reports it: past the checkbox and one space for `[ ]`/`[x]`, at the box itself for `[-]`/`[~]`.
  */
-function readItem(line: string): { indent: number; checked: boolean | null; textAt: number } | null {
-  let indent = 0;
-  while (line.charCodeAt(indent) === SPACE) indent++;
-  const marker = line[indent];
-  if ((marker !== '-' && marker !== '*' && marker !== '+') || line.charCodeAt(indent + 1) !== SPACE) return null;
-  const content = indent + 2;
+function readItem(line: string): { column: number; checked: boolean | null; textAt: number } | null {
+  let at = 0;
+  let column = 0;
+  for (let code = line.charCodeAt(0); code === SPACE || code === TAB; code = line.charCodeAt(++at)) {
+    column = code === TAB ? column + 4 - (column % 4) : column + 1;
+  }
+  const marker = line[at];
+  if ((marker !== '-' && marker !== '*' && marker !== '+') || line.charCodeAt(at + 1) !== SPACE) return null;
+  const content = at + 2;
   if (line[content] === '[') {
     const box = line[content + 1];
     const after = line.charCodeAt(content + 4);
     if (line[content + 2] !== ']' || line.charCodeAt(content + 3) !== SPACE || Number.isNaN(after) || after === SPACE || after === TAB) {
       return null;
     }
-    if (box === ' ') return { indent, checked: false, textAt: content + 4 };
-    if (box === 'x' || box === 'X') return { indent, checked: true, textAt: content + 4 };
-    if (box === '-' || box === '~') return { indent, checked: null, textAt: content };
+    if (box === ' ') return { column, checked: false, textAt: content + 4 };
+    if (box === 'x' || box === 'X') return { column, checked: true, textAt: content + 4 };
+    if (box === '-' || box === '~') return { column, checked: null, textAt: content };
     return null;
   }
-  return startsProse(line, content) ? { indent, checked: null, textAt: content } : null;
+  return startsProse(line, content) ? { column, checked: null, textAt: content } : null;
 }
 
 /**

@@ -115,7 +115,7 @@ const line = fc.oneof({ arbitrary: item, weight: 6 }, { arbitrary: heading, weig
 // lands in the middle of them: right after an item, inside a fence, after prose.
 const simpleItem = fc
   .tuple(
-    fc.constantFrom('', '', '', ' ', '  ', '  ', '   ', '    ', '    ', '     ', '      ', '        '),
+    fc.constantFrom('', '', '', ' ', '  ', '  ', '   ', '    ', '    ', '     ', '      ', '        ', '\t', '\t\t', ' \t', '  \t', '\t  '),
     fc.constantFrom('-', '-', '*', '+'),
     fc.constantFrom('[ ] ', '[x] ', '[X] ', '[-] ', '[~] ', ''),
     fc.constantFrom('T001 [P] [US1] Create x | y', '**T002** bold', '`T003` code', '*em*', '_T004_ x', 'Word <b>html</b> &amp;', '準備'),
@@ -123,7 +123,10 @@ const simpleItem = fc
   .map(([spaces, bullet, check, words]) => `${spaces}${bullet} ${check}${words}`);
 const simpleLine = fc.oneof(
   { arbitrary: simpleItem, weight: 8 },
-  { arbitrary: fc.constantFrom('## Phase 1: Setup', '### Tests for User Story 2 (OPTIONAL) ⚠️', '# Tasks', '## Notes & more', '#'), weight: 2 },
+  {
+    arbitrary: fc.constantFrom('## Phase 1: Setup', '### Tests for User Story 2 (OPTIONAL) ⚠️', '# Tasks', '## Notes & more', '#', '## Format: `[ID]`', '# Tasks: [NAME]', '## A ##', '### *x* &amp; [P]'),
+    weight: 2,
+  },
   { arbitrary: fc.constantFrom('', '', '', '  '), weight: 4 },
   { arbitrary: fc.constantFrom('**Checkpoint**: done', 'Prose line', '*Note*: x', '`code` first', '---', '***', '```bash', '```', '~~~', '````'), weight: 3 },
 );
@@ -201,6 +204,7 @@ describe('what it reads and what it refuses', () => {
     const lines = ['## Phase 1: Setup', '- [ ] T001 a', '  - [x] T002 b', '      - [X] T003 c', '    * [-] T004 d', '+ Plain bullet', ''];
     expect(readAll(lines)).toEqual({
       next: 1,
+      inline: [],
       blocks: [
         { kind: 'heading', line: 1, level: 2, atx: true, text: 'Phase 1: Setup' },
         { kind: 'item', line: 2, depth: 0, checked: false, paragraph: { line: 2, index: 6, endLine: 2 } },
@@ -218,11 +222,37 @@ describe('what it reads and what it refuses', () => {
     const lines = ['```bash', '# Phase 9: not a heading', '', '- [ ] not a task', '```', '', '- [ ] T001 real', '', '## Phase 2'];
     const cuts = cutPoints(lines);
     expect(cuts).toEqual([0, 1, 3, 6, 8, 9]);
-    expect(readSimpleRegions(lines, cuts, 0)).toEqual({
-      next: 3,
-      blocks: [],
-    });
+    expect(readSimpleRegions(lines, cuts, 0)).toEqual({ next: 3, blocks: [], inline: [] });
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
+  });
+
+  test('tab-indented children, tabs stopping every four columns', () => {
+    const lines = ['- [ ] T001 a', '\t- [ ] T002 b', '\t\t- [x] T003 c', '  \t- [ ] T004 d', '\t  - [ ] T005 e'];
+    const reading = readAll(lines);
+    expect(reading?.blocks.map((block) => (block.kind === 'item' ? [block.depth, block.paragraph?.index] : null))).toEqual([
+      [0, 6],
+      [1, 7],
+      [2, 8],
+      [1, 9],
+      [2, 9],
+    ]);
+    expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
+  });
+
+  test('a heading whose text needs inline parsing is read, its text left to micromark', () => {
+    const lines = ['## Format: `[ID]` &amp; **bold** ##', '- [ ] T001 a', '', '## Phase 1 ##', '', '# Tasks: [FEATURE NAME]'];
+    const cuts = cutPoints(lines);
+    const first = readSimpleRegions(lines, cuts, 0);
+    expect(first?.inline.map((heading) => heading.line)).toEqual([1]);
+    expect(first?.blocks).toHaveLength(2);
+    const blocks = readBlocks(lines, { shorten: false, chunkChars: 1 });
+    expect(blocks.filter((block) => block.kind === 'heading').map((block) => block.text)).toEqual([
+      'Format: `[ID]` & bold',
+      'Phase 1',
+      'Tasks: [FEATURE NAME]',
+    ]);
+    expect(blocks).toEqual(plain(lines));
+    expect(readBlocks(lines)).toEqual(plain(lines));
   });
 
   test.each([
@@ -230,10 +260,8 @@ describe('what it reads and what it refuses', () => {
     ['an indented continuation line', ['- [ ] T001 a', '  more text']],
     ['a setext underline after prose', ['Title', '---']],
     ['an item indented four past its parent', ['- [ ] T001 a', '      - [ ] T002 b']],
-    ['a tab before the marker', ['\t- [ ] T001 a']],
+    ['a tab taking a top-level marker to column 4', ['\t- [ ] T001 a']],
     ['an ordered item', ['1. [ ] T001 a']],
-    ['a heading needing inline parsing', ['## Format: `[ID]`']],
-    ['a closing # sequence', ['## Phase 1 ##']],
     ['HTML', ['<details>']],
     ['a block quote', ['> - [ ] T001 a']],
     ['prose starting with a digit', ['2024 plan']],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -80,7 +81,27 @@ export async function fetchBase(ctx: GitContext, input: FetchBaseInput): Promise
     throw permanent(FailureCode.REPOSITORY_UNAVAILABLE, `"${baseBranch ?? ''}" is not a valid base branch name.`);
   }
   const cache = await ensureCache(ctx, repository, signal);
-  return serialize(cache, async () => {
+  if (baseSha !== undefined) return serialize(cache, () => fetchInto(ctx, cache, input));
+  // Callers that arrive while a fetch of the same branch is queued (not started yet) share it: it starts
+  // after they asked, so it sees everything they would have fetched. Many runs of one repository then
+  // cost one fetch per round instead of one each.
+  const key = `${cache}\n${baseBranch}\n${input.auth ? createHash('sha256').update(input.auth.token).digest('hex') : ''}`;
+  let queued = queuedFetches.get(key);
+  if (!queued) {
+    queued = serialize(cache, () => {
+      queuedFetches.delete(key);
+      return fetchInto(ctx, cache, input);
+    });
+    queuedFetches.set(key, queued);
+  }
+  return queued;
+}
+
+const queuedFetches = new Map<string, Promise<{ cache: string; sha: string }>>();
+
+async function fetchInto(ctx: GitContext, cache: string, input: FetchBaseInput): Promise<{ cache: string; sha: string }> {
+  const { repository, baseBranch, baseSha, signal } = input;
+  {
     const { env, secrets } = gitAuth(ctx.gitBaseUrl, input.auth);
     const options = { cwd: cache, bin: ctx.bin, signal, env, secrets };
     const url = remoteUrl(ctx.gitBaseUrl, repository);
@@ -105,7 +126,7 @@ export async function fetchBase(ctx: GitContext, input: FetchBaseInput): Promise
     }
     const sha = (await gitOrThrow(['rev-parse', '--verify', '--quiet', `${wanted}^{commit}`], options, `Resolving ${wanted}`)).trim();
     return { cache, sha };
-  });
+  }
 }
 
 async function hasCommit(options: GitRunOptions, sha: string): Promise<boolean> {
