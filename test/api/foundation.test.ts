@@ -173,3 +173,17 @@ test('schema.graphql is the printed schema of the code', async () => {
   const committed = await readFile(join(PROJECT_ROOT, 'schema.graphql'), 'utf8');
   expect(committed).toBe(printSchema(await buildAppSchema()) + '\n');
 });
+
+test('previewNextPhase answers what discovery would, for a pasted tasks.md', async () => {
+  const q = `query($md: String!) { previewNextPhase(tasksMarkdown: $md) { status phase { id title line parent { id } openTasks { id line parallel story } doneTasks } errors { code line message } } }`;
+  const md = '# Tasks\n\n## Phase 1: Setup\n- [x] T001 Init\n\n## Phase 2: Core\n- [ ] T002 [P] [US1] Build it\n- [X] T003 Done\n';
+  const r = await gql(svc.url, q, { md }, TOKENS.viewer);
+  expect(r.body.data.previewNextPhase).toEqual({
+    status: 'PHASE',
+    phase: { id: '2', title: 'Core', line: 6, parent: null, openTasks: [{ id: 'T002', line: 7, parallel: true, story: 'US1' }], doneTasks: 1 },
+    errors: [],
+  });
+  const invalid = await gql(svc.url, q, { md: 'just notes\n- [ ] T1 x\n' }, TOKENS.viewer);
+  expect(invalid.body.data.previewNextPhase.status).toBe('INVALID');
+  expect(invalid.body.data.previewNextPhase.errors[0].code).toMatch(/NO_PHASE_HEADING|TASKS_OUTSIDE_PHASES/);
+});
