@@ -187,3 +187,22 @@ test('previewNextPhase answers what discovery would, for a pasted tasks.md', asy
   expect(invalid.body.data.previewNextPhase.status).toBe('INVALID');
   expect(invalid.body.data.previewNextPhase.errors[0].code).toMatch(/NO_PHASE_HEADING|TASKS_OUTSIDE_PHASES/);
 });
+
+test('server shutdown closes subscription sockets with a clear reason', async () => {
+  const extra = await createTestDatabase();
+  const other = await startService(extra.url);
+  const client = createClient({
+    url: `${other.url.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${TOKENS.viewer}` },
+    retryAttempts: 0,
+  });
+  const connected = new Promise((resolve) => client.on('connected', resolve));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => client.on('closed', (e) => resolve(e as { code: number; reason: string })));
+  client.subscribe({ query: 'subscription { runUpdated(runId: "00000000-0000-0000-0000-000000000000") { version } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+  await connected;
+  await other.close();
+  expect(await closed).toMatchObject({ code: 1001, reason: 'Server shutting down' });
+  await client.dispose();
+  await extra.drop();
+});

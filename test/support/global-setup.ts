@@ -25,14 +25,16 @@ async function answers(url: string): Promise<boolean> {
 
 /**
  * Picks the PostgreSQL server the tests use: TEST_DATABASE_URL when set, else the machine's server on
- * 127.0.0.1:5432 if it answers, else an embedded one started here. Each test file then creates its
+ * 127.0.0.1:5432 if it answers, else (or with TEST_EMBEDDED_POSTGRES=1) an embedded one started here. Each test file then creates its
  * own database on it (test/support/database.ts).
  */
 export default async function setup(project: TestProject) {
   const local = 'postgres://postgres@127.0.0.1:5432/postgres';
   let stop = async () => {};
-  let url = process.env.TEST_DATABASE_URL;
-  if (!url && (await answers(local))) url = local;
+  // TEST_EMBEDDED_POSTGRES=1 proves the suite needs no PostgreSQL on the machine.
+  const forceEmbedded = process.env.TEST_EMBEDDED_POSTGRES === '1';
+  let url = forceEmbedded ? undefined : process.env.TEST_DATABASE_URL;
+  if (!url && !forceEmbedded && (await answers(local))) url = local;
   if (!url) {
     const db = await startEmbeddedPostgres({
       dir: join(process.cwd(), '.data', `test-postgres-${process.pid}`),
