@@ -1,9 +1,12 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { expectGapless, startWorld, type World } from '../support/world.js';
 
 let world: World;
+const logLines: string[] = [];
 beforeAll(async () => {
-  world = await startWorld();
+  world = await startWorld({ env: { LOG_LEVEL: 'debug' }, logLines });
 });
 afterAll(async () => world?.close());
 
@@ -37,4 +40,25 @@ test('a run goes from tasks written to pull request open, and reports task id, b
   const events = await world.events(run.id);
   expectGapless(events);
   expect(events.at(-1)).toMatchObject({ step: null, to: 'SUCCEEDED' });
+});
+
+test('no secret appears in any log line, event, step message or artifact', async () => {
+  const { run: started } = await world.start();
+  await world.waitFor(started.id);
+  const auth = JSON.parse(await readFile(world.sandbox.credentialSet.codexAuthRef.slice('file:'.length), 'utf8'));
+  const secrets = [
+    (await readFile(world.sandbox.credentialSet.githubTokenRef.slice('file:'.length), 'utf8')).trim(),
+    auth.tokens.access_token,
+    auth.tokens.refresh_token,
+    auth.tokens.id_token,
+  ].filter(Boolean);
+  expect(secrets.length).toBe(4);
+  const artifactFiles = await readdir(world.svc.config.artifactDir, { recursive: true, withFileTypes: true });
+  const artifacts = await Promise.all(artifactFiles.filter((f) => f.isFile()).map((f) => readFile(join(f.parentPath, f.name), 'utf8')));
+  expect(artifacts.length).toBeGreaterThan(5);
+  const events = await world.svc.app.ds.query('SELECT payload::text FROM run_event');
+  const steps = await world.svc.app.ds.query('SELECT message, payload::text, error::text FROM step_state');
+  const everything = [...logLines, ...artifacts, JSON.stringify(events), JSON.stringify(steps)].join('\n');
+  expect(logLines.length).toBeGreaterThan(20);
+  for (const secret of secrets) expect(everything).not.toContain(secret);
 });

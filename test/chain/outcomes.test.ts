@@ -209,3 +209,27 @@ test('credentials expire between submit and publish: stopped before the push, no
     await writeFile(tokenFile, original);
   }
 });
+
+test('missing credentials: stopped before any outside call; a retry without fixing halts at once with the same guidance', async () => {
+  const created = await gql(
+    world.svc.url,
+    `mutation($i: CreateCredentialSetInput!) { createCredentialSet(input: $i) { credentialSet { id } } }`,
+    { i: { ...world.sandbox.credentialSet, name: 'no-github-token', githubTokenRef: 'env:SPEC_CHAIN_TEST_UNSET_TOKEN' } },
+    TOKENS.admin,
+  );
+  const credentialSetId = created.body.data.createCredentialSet.credentialSet.id;
+  const tasksBefore = world.codexTasksCreated();
+  const gitRequestsBefore = world.sandbox.github.requests().length;
+  const { run: started } = await world.start({ credentialSetId });
+  const run = await world.waitFor(started.id);
+  expect(run.failure).toMatchObject({ code: 'CREDENTIALS_MISSING', step: 'DISCOVER' });
+  expect(run.failure.message).toContain('env:SPEC_CHAIN_TEST_UNSET_TOKEN');
+  expect(run.failure.remediation).toContain('env:SPEC_CHAIN_TEST_UNSET_TOKEN');
+  expect(world.codexTasksCreated()).toBe(tasksBefore);
+  expect(world.sandbox.github.requests().length).toBe(gitRequestsBefore);
+
+  const halted = await retry({ runId: started.id, mode: 'RESUME' });
+  expect(halted.userErrors[0]).toMatchObject({ code: 'CREDENTIALS_MISSING', field: 'credentials' });
+  expect(halted.userErrors[0].message).toContain('env:SPEC_CHAIN_TEST_UNSET_TOKEN');
+  expect(halted.run.status).toBe('FAILED');
+});

@@ -157,7 +157,7 @@ describe('the simple reader gives the blocks of a single micromark parse', () =>
       fc.property(document, (lines) => {
         expect(comparable(readBlocks(lines))).toEqual(comparable(plain(lines)));
       }),
-      { numRuns: 15000 },
+      { numRuns: 1000 },
     );
   });
 

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { closeApp, migrate, openApp, type App } from '../../src/app.js';
@@ -18,7 +19,11 @@ export interface TestService {
 }
 
 /** The real service (migrations, queue, HTTP and WebSocket) on a free port, against the given database. */
-export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<TestService> {
+export async function startService(
+  databaseUrl: string,
+  env: Record<string, string> = {},
+  options: { logLines?: string[] } = {},
+): Promise<TestService> {
   const config = loadConfig({
     PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -28,7 +33,8 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     DATA_DIR: '.data/test',
     ...env,
   });
-  const log = createLogger(config.logLevel);
+  const lines = options.logLines;
+  const log = createLogger(config.logLevel, lines ? new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }) : undefined);
   const app = await openApp(config, log, databaseUrl, { supervise: false });
   await migrate(app.ds, app.boss, log);
   const http = await startHttpServer(app, { port: 0, host: '127.0.0.1' });

@@ -35,7 +35,9 @@ export interface World {
   close(): Promise<void>;
 }
 
-export async function startWorld(options: { env?: Record<string, string>; workers?: boolean; databaseUrl?: string } = {}): Promise<World> {
+export async function startWorld(
+  options: { env?: Record<string, string>; workers?: boolean; databaseUrl?: string; logLines?: string[] } = {},
+): Promise<World> {
   const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => {} } : await createTestDatabase();
   const dir = await mkdtemp(join(tmpdir(), 'spec-chain-world-'));
   const sandbox = await startSandbox(join(dir, 'sandbox'));
@@ -51,7 +53,7 @@ export async function startWorld(options: { env?: Record<string, string>; worker
     STEP_RETRY_LIMIT: '2',
     ...options.env,
   };
-  const svc = await startService(db.url, env);
+  const svc = await startService(db.url, env, { logLines: options.logLines });
   const working = options.workers === false ? null : await startWorking(svc.app);
   const created = await gql(
     svc.url,
