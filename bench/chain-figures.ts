@@ -1,0 +1,56 @@
+import { commitsDuring } from './database.js';
+import { percentile } from './stats.js';
+
+/** A five-step chain as the chain benchmark drives it: the service's runs or the bare pg-boss baseline. */
+export interface ChainUnderTest {
+  /** The database it runs on, for its commit counter. */
+  databaseUrl: string;
+  /** Starts one chain; resolves with start → end in ms once its end is seen. */
+  one(): Promise<number>;
+  /** Starts `n` chains at once; resolves when all ended, with the wall time and each one's start → end. */
+  many(n: number): Promise<{ wallMs: number; each: number[] }>;
+  /** Lines about the last `runs` chains run one at a time (where their time went), if it can tell. */
+  notes?(runs: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface ChainFigures {
+  runs: number;
+  p50: number;
+  p99: number;
+  mean: number;
+  inFlight: number;
+  perSecond: number;
+  inFlightP50: number;
+  inFlightP99: number;
+  /** Committed transactions per run over the sequential runs, and the part an idle window says is background. */
+  commitsPerRun: number;
+  backgroundPerRun: number;
+  notes: string[];
+}
+
+const WARM_UP = 3;
+
+/** Warm-up, `runs` one after another (with the database's commits counted), then `inFlight` at once. */
+export async function measureChain(chain: ChainUnderTest, runs: number, inFlight: number): Promise<ChainFigures> {
+  for (let i = 0; i < WARM_UP; i++) await chain.one();
+  const times: number[] = [];
+  const commits = await commitsDuring(chain.databaseUrl, async () => {
+    for (let i = 0; i < runs; i++) times.push(await chain.one());
+  });
+  const notes = (await chain.notes?.(runs)) ?? [];
+  const parallel = await chain.many(inFlight);
+  return {
+    runs,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    mean: times.reduce((a, b) => a + b, 0) / times.length,
+    inFlight,
+    perSecond: inFlight / (parallel.wallMs / 1000),
+    inFlightP50: percentile(parallel.each, 50),
+    inFlightP99: percentile(parallel.each, 99),
+    commitsPerRun: commits.total / runs,
+    backgroundPerRun: commits.background / runs,
+    notes,
+  };
+}

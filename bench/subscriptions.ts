@@ -1,0 +1,181 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createCredentialSet } from '../src/credential-sets/store.js';
+import { poolOf, type Tx } from '../src/db/transaction.js';
+import { Step } from '../src/interfaces.js';
+import { appendEvent, announce } from '../src/runs/events.js';
+import { startRun } from '../src/runs/start.js';
+import { freshDatabase, type BenchServer } from './database.js';
+import { startNaiveFeed } from './naive-feed.js';
+import { countQueries } from './query-count.js';
+import { SocketPool, startService } from './service.js';
+import { ms, percentile, ratio, until } from './stats.js';
+
+/** The same document for both servers: what a run page's live view asks for. */
+const RUN_UPDATED = `subscription($runId: ID!, $afterVersion: Int) {
+  runUpdated(runId: $runId, afterVersion: $afterVersion) {
+    version
+    event { version step attempt from to at }
+    run { id status version steps { step state attempt } }
+  }
+}`;
+
+const WARM_UP = 3;
+const ARRIVAL_TIMEOUT_MS = 120_000;
+
+/** Transitions per subscriber count: enough arrivals for a p99 without letting the naive 1,000 run for minutes. */
+function transitionsFor(subscribers: number): number {
+  const forced = Number(process.env.BENCH_TRANSITIONS);
+  if (Number.isInteger(forced) && forced > 0) return forced;
+  return subscribers >= 1000 ? 30 : subscribers >= 100 ? 100 : 200;
+}
+
+function subscriberCounts(): number[] {
+  const raw = process.env.BENCH_SUBSCRIBERS;
+  return raw ? raw.split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0) : [1, 100, 1000];
+}
+
+interface Pass {
+  p50: number;
+  p99: number;
+  queriesPerTransition: number;
+}
+
+/** What one pass needs from the server under test. */
+interface Feed {
+  url: string;
+  runId: string;
+  subscribers(): number;
+  /** Tells the server a transition committed. */
+  publish(version: number): Promise<void> | void;
+}
+
+/**
+ * One server, `n` subscribers: K transitions, each committed in its own transaction and then published;
+ * the next starts when every subscriber has it. Latency = arrival at a subscriber − the moment COMMIT returned.
+ */
+async function pass(feed: Feed, n: number, transitions: number, commit: () => Promise<number>, queries: () => number): Promise<Pass> {
+  const arrivals = new Map<number, number[]>();
+  let failure: Error | null = null;
+  const sockets = new SocketPool(feed.url);
+  const afterVersion = await commit();
+  for (let i = 0; i < n; i++) {
+    sockets.next().subscribe<{ runUpdated: { version: number } }>(
+      { query: RUN_UPDATED, variables: { runId: feed.runId, afterVersion } },
+      {
+        next: (msg) => {
+          const at = performance.now();
+          if (msg.errors || !msg.data) failure ??= new Error(`subscription error: ${JSON.stringify(msg.errors)}`);
+          else {
+            const v = msg.data.runUpdated.version;
+            arrivals.set(v, [...(arrivals.get(v) ?? []), at]);
+          }
+        },
+        error: (e) => void (failure ??= new Error(`subscription failed: ${String((e as { reason?: string })?.reason ?? e)}`)),
+        complete: () => {},
+      },
+    );
+  }
+  await until(() => feed.subscribers() >= n, `${n} subscriptions to become active`);
+
+  const latencies: number[] = [];
+  let queriesBefore = 0;
+  for (let k = -WARM_UP; k < transitions; k++) {
+    if (k === 0) queriesBefore = queries();
+    const version = await commit();
+    const committed = performance.now();
+    await feed.publish(version);
+    await until(() => failure !== null || (arrivals.get(version)?.length ?? 0) >= n, `transition ${version} at ${n} subscribers`, ARRIVAL_TIMEOUT_MS);
+    if (failure) throw failure;
+    if (k >= 0) for (const at of arrivals.get(version)!) latencies.push(at - committed);
+    arrivals.delete(version);
+  }
+  const queriesPerTransition = (queries() - queriesBefore) / transitions;
+  await sockets.close();
+  await until(() => feed.subscribers() === 0, 'subscriptions to end');
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), queriesPerTransition };
+}
+
+/**
+ * Commit → subscriber latency of `runUpdated` for 1, 100 and 1,000 subscribers, beside a plain
+ * graphql-ws PubSub that re-executes (and re-reads the database) per subscriber, in the same process.
+ */
+export async function benchSubscriptions(server: BenchServer): Promise<string> {
+  const db = await freshDatabase(server, 'subscriptions');
+  const dir = await mkdtemp(join(tmpdir(), 'spec-chain-bench-subs-'));
+  const svc = await startService(db.url, { DATA_DIR: dir }, { supervise: false });
+  const naive = await startNaiveFeed(db.url);
+  const writer = await poolOf(svc.app.ds).connect();
+  // Everything but the writer's own transaction and its NOTIFY: what delivery costs the database.
+  const counter = countQueries((client, text) => client === writer || text.includes('pg_notify'));
+  try {
+    const { credentialSet } = await createCredentialSet(svc.app.ds, {
+      name: 'bench',
+      codexAuthRef: 'env:BENCH_CODEX_AUTH_UNUSED',
+      githubTokenRef: 'env:BENCH_GITHUB_TOKEN_UNUSED',
+      codexEnvironment: 'bench',
+    });
+    // A real run row with its first events; no workers run here, so only the benchmark's transitions follow.
+    const { run } = await startRun(svc.app.ds, svc.app.boss, { repository: 'bench/subscriptions', featureId: '001-bench', credentialSetId: credentialSet!.id });
+    const runId = run!.id;
+    let n = 0;
+    const commit = async (): Promise<number> => {
+      await writer.query('BEGIN');
+      const version = await appendEvent(writer as Tx, runId, {
+        step: Step.DISCOVER,
+        attempt: 1,
+        from: 'QUEUED',
+        to: 'QUEUED',
+        payload: { message: `benchmark transition ${++n}` },
+      });
+      await writer.query('COMMIT');
+      return version;
+    };
+    const ours: Feed = { url: svc.url, runId, subscribers: () => svc.app.feed!.subscriberCount, publish: (version) => announce(svc.app.ds, runId, version) };
+    const plain: Feed = { url: naive.url, runId, subscribers: naive.subscriberCount, publish: (version) => naive.publish({ runId, version }) };
+
+    const rows: string[] = [];
+    for (const subscribers of subscriberCounts()) {
+      const k = transitionsFor(subscribers);
+      const a = await pass(ours, subscribers, k, commit, counter.count);
+      const b = await pass(plain, subscribers, k, commit, counter.count);
+      const line =
+        `| ${subscribers.toLocaleString('en')} | ${k} | ${ms(a.p50)} | ${ms(a.p99)} | ${ms(b.p50)} | ${ms(b.p99)} | ` +
+        `${ratio(b.p50, a.p50)} | ${ratio(b.p99, a.p99)} | ${a.queriesPerTransition.toFixed(1)} | ${b.queriesPerTransition.toFixed(1)} |`;
+      process.stderr.write(`subscriptions: ${line}\n`);
+      rows.push(line);
+    }
+    return [
+      '## Subscriptions',
+      '',
+      'Time from a transition\'s COMMIT returning to its arrival at each `runUpdated` subscriber, for spec-chain ' +
+        '(NOTIFY after commit, one read per run, the same rows handed to every subscriber) beside a plain graphql-ws PubSub ' +
+        'whose resolvers re-read the event, the run and its steps for every subscriber. Same database, same run, same document, ' +
+        'in the same process.',
+      '',
+      '| subscribers | transitions | spec-chain p50 ms | spec-chain p99 ms | plain PubSub p50 ms | plain PubSub p99 ms | ' +
+        'plain / spec-chain p50 | plain / spec-chain p99 | queries per transition, spec-chain | queries per transition, plain |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...rows,
+      '',
+      '- A transition is one `appendEvent` (UPDATE of the run\'s version, INSERT of the event) in its own transaction; ' +
+        'then spec-chain gets `announce` (a NOTIFY the feed\'s LISTEN connection receives) and the plain server an in-memory publish. ' +
+        'The next transition starts when every subscriber has the last one; 3 unmeasured transitions open each pass.',
+      '- Subscribers are graphql-ws clients in this process, at most 20 subscriptions per socket; percentiles are over every ' +
+        '(transition, subscriber) arrival. The two servers are measured in turn, each pass with the other idle, so they do not ' +
+        'compete for the two cores.',
+      '- Queries per transition: statements any pg client of this process sent during the measured transitions, less the writer\'s ' +
+        'own four (BEGIN, UPDATE, INSERT, COMMIT) and the NOTIFY: for spec-chain the feed\'s read (events after the last version, the run, ' +
+        'its steps, its artifacts), for the plain server three reads per subscriber.',
+      '',
+    ].join('\n');
+  } finally {
+    counter.stop();
+    writer.release();
+    await naive.close();
+    await svc.close();
+    await rm(dir, { recursive: true, force: true });
+    await db.drop();
+  }
+}
