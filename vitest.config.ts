@@ -10,6 +10,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     testTimeout: 60_000,
+    // The machine has 2 cores and the suite runs real servers, git and browsers: polls wait for the
+    // state they expect for longer than vitest's 1 s default before calling it a failure.
+    expect: { poll: { timeout: 30_000, interval: 50 } },
     hookTimeout: 120_000,
   },
 });

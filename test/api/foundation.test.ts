@@ -66,6 +66,14 @@ describe('authentication over HTTP', () => {
     expect(await viewer.json()).toEqual({ data: { runs: { totalCount: 0 } } });
   });
 
+  test('me tells the caller its role', async () => {
+    for (const [role, token] of Object.entries(TOKENS)) {
+      const r = await gql(svc.url, '{ me { role tokenId } }', {}, token);
+      expect(r.body.data.me.role).toBe(role);
+      expect(r.body.data.me.tokenId).toMatch(/^[0-9a-f]{8}$/);
+    }
+  });
+
   test('a role too low gets FORBIDDEN and changes nothing', async () => {
     const r = await gql(
       svc.url,
