@@ -57,11 +57,21 @@ const ATX_START = /^#{1,6}(?:[ \t]|$)/;
  * simple-region.ts); the others are parsed by micromark, consecutive ones together up to `chunkChars`.
  * A micromark piece that ends inside fenced code or HTML, or in indented code, is grown over the following
  * regions, whatever they hold, and parsed again, so nothing is read directly unless it starts afresh.
- * Link reference definitions do cross pieces, but they change inline links only, which nothing here reads.
+ * Only micromark pieces can hold link or footnote definitions (no line the simple reader takes can start
+ * one); when they do, everything micromark reads is read again with them known (see `readRegions`).
  */
 export function readBlocks(lines: readonly string[], options: ReadOptions = {}): Block[] {
   const { shorten: cut = true, chunkChars = 4_000, simple = true } = options;
   if (chunkChars === Infinity) return readPiece(lines, 0, lines.length, cut).blocks;
+  const first = readRegions(lines, cut, chunkChars, simple, []);
+  if (first.definitions.length === 0) return first.blocks;
+  // A link or footnote definition makes references resolve anywhere in the document, so where there are
+  // some, the pieces micromark reads are read again with every one of them known.
+  return readRegions(lines, cut, chunkChars, simple, [...new Set(first.definitions)]).blocks;
+}
+
+/** One reading of every region (see `readBlocks`), micromark seeing `definitions` in every piece. */
+function readRegions(lines: readonly string[], cut: boolean, chunkChars: number, simple: boolean, definitions: readonly string[]) {
   const cuts = cutPoints(lines);
   const regions = cuts.length - 1;
   // The simple reading from each region on, computed once: null when micromark must read the region.
@@ -77,6 +87,7 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
   };
   const blocks: Block[] = [];
   const inline: HeadingBlock[] = [];
+  const found: string[] = [];
   let region = 0;
   while (region < regions) {
     const direct = simpleFrom(region);
@@ -89,23 +100,24 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
     let end = region + 1;
     let chars = size(region);
     while (end < regions && chars < chunkChars && !simpleFrom(end)) chars += size(end++);
-    let piece = readPiece(lines, cuts[region]!, cuts[end]!, cut);
+    let piece = readPiece(lines, cuts[region]!, cuts[end]!, cut, definitions);
     while (piece.open) {
       // Doubling keeps the re-parsing linear in the end.
       const want = chars * 2;
       do chars += size(end++);
       while (end < regions && chars < want);
-      piece = readPiece(lines, cuts[region]!, cuts[end]!, cut);
+      piece = readPiece(lines, cuts[region]!, cuts[end]!, cut, definitions);
     }
     for (const block of piece.blocks) blocks.push(block);
+    for (const definition of piece.definitions) found.push(definition);
     region = end;
   }
-  readInlineHeadings(inline, lines, chunkChars);
-  return blocks;
+  readInlineHeadings(inline, lines, chunkChars, definitions);
+  return { blocks, definitions: found };
 }
 
 /** Fills in the text of headings read directly whose text needs inline parsing, a batch of lines per micromark call. */
-function readInlineHeadings(headings: readonly HeadingBlock[], lines: readonly string[], chunkChars: number): void {
+function readInlineHeadings(headings: readonly HeadingBlock[], lines: readonly string[], chunkChars: number, definitions: readonly string[]): void {
   for (let first = 0; first < headings.length; ) {
     const batch: string[] = [];
     let chars = 0;
@@ -114,7 +126,7 @@ function readInlineHeadings(headings: readonly HeadingBlock[], lines: readonly s
       batch.push(line);
       chars += line.length + 1;
     }
-    readHeadingTexts(batch).forEach((text, i) => (headings[first + i]!.text = text));
+    readHeadingTexts(batch, definitions).forEach((text, i) => (headings[first + i]!.text = text));
     first += batch.length;
   }
 }

@@ -30,41 +30,79 @@ export function shorten(line: string): string {
   return match ? match[1]! : line;
 }
 
+/** What a piece holds: its blocks, or `open`, and the definitions found in it (see `definitionLine`). */
+export interface Piece {
+  blocks: Block[];
+  /** The piece ends inside a block that the lines after it could continue; its blocks are then not known. */
+  open: boolean;
+  definitions: string[];
+}
+
 /**
  * The blocks of `lines[start..end)`, numbered as lines of the whole document, the checkbox lines
- * shortened first when `cut` is set. `open` is true when the piece ends inside a block that the lines
- * after it could continue; its blocks are then not known.
+ * shortened first when `cut` is set. `definitions` (lines from `definitionLine`) are put before the piece
+ * so that its references resolve as they do in the whole document.
  */
-export function readPiece(lines: readonly string[], start: number, end: number, cut: boolean): { blocks: Block[]; open: boolean } {
+export function readPiece(lines: readonly string[], start: number, end: number, cut: boolean, definitions: readonly string[] = []): Piece {
   const more = end < lines.length;
-  const piece = lines.slice(start, end);
-  if (cut) for (let i = 0; i < piece.length; i++) piece[i] = shorten(piece[i]!);
+  const preamble = preambleOf(definitions);
+  const piece = [...preamble, ...lines.slice(start, end)];
+  if (cut) for (let i = preamble.length; i < piece.length; i++) piece[i] = shorten(piece[i]!);
   if (more) piece.push(SENTINEL);
-  const tree = fromMarkdown(piece.join('\n'), GFM);
+  const tree = parseAfter(preamble.length, piece);
   if (more) {
     const last = tree.children.at(-1);
-    if (last?.type !== 'heading' || last.position?.start.line !== end - start + 1) return { blocks: [], open: true };
+    if (last?.type !== 'heading' || last.position?.start.line !== piece.length) return { blocks: [], open: true, definitions: [] };
     tree.children.pop();
     // micromark keeps indented code going across blank lines (more code may follow), and a line after it is
     // then read as interrupting it: `2)` or an empty `-` no longer starts a list. So code before the cut
     // means the next piece would not start afresh either.
-    if (tree.children.at(-1)?.type === 'code') return { blocks: [], open: true };
+    if (tree.children.at(-1)?.type === 'code') return { blocks: [], open: true, definitions: [] };
   }
   const blocks: Block[] = [];
-  collect(tree, lineStarts(piece), start, blocks);
-  return { blocks, open: false };
+  const found: string[] = [];
+  collect(tree, lineStarts(piece), start - preamble.length, blocks, found);
+  return { blocks, open: false, definitions: found };
 }
 
 /**
  * The text of ATX heading lines (each starting at column 0) as micromark reads it, many headings in one
  * parse: a heading is one line and its inline content never reaches past it, so where the lines stand in
- * the document changes nothing but which link definitions they see (see `readBlocks`).
+ * the document changes nothing but which definitions they see, which `definitions` supplies.
  */
-export function readHeadingTexts(headingLines: readonly string[]): string[] {
-  const tree = fromMarkdown(headingLines.join('\n'), GFM);
-  const texts = tree.children.map((node) => (node.type === 'heading' ? plainText(node) : null));
-  if (texts.length !== headingLines.length || texts.includes(null)) throw new Error('a heading line did not read as one heading');
-  return texts as string[];
+export function readHeadingTexts(headingLines: readonly string[], definitions: readonly string[] = []): string[] {
+  const preamble = preambleOf(definitions);
+  const tree = parseAfter(preamble.length, [...preamble, ...headingLines]);
+  const texts = tree.children.flatMap((node) => (node.type === 'heading' ? [plainText(node)] : []));
+  if (texts.length !== headingLines.length) throw new Error('a heading line did not read as one heading');
+  return texts;
+}
+
+/**
+ * What goes before a piece so that it sees `definitions`: each followed by a blank line (a footnote
+ * definition would take the next line as its text), then an empty heading, which ends a footnote
+ * definition's container as nothing else that leaves the piece's first line reading as at the start.
+ */
+function preambleOf(definitions: readonly string[]): string[] {
+  return definitions.length === 0 ? [] : [...definitions.flatMap((line) => [line, '']), SENTINEL];
+}
+
+/** The tree of `lines`, without the nodes of the first `preamble` lines. */
+function parseAfter(preamble: number, lines: readonly string[]): Root {
+  const tree = fromMarkdown(lines.join('\n'), GFM);
+  if (preamble > 0) tree.children = tree.children.filter((node) => (node.position?.start.line ?? 0) > preamble);
+  return tree;
+}
+
+/**
+ * A line defining what a definition node defines, for putting before other pieces: references resolve by
+ * normalised label only (case and inner whitespace folded), so the node's identifier in place of its label
+ * defines the same, and destination and title never reach a heading's text or an item's position.
+ */
+function definitionLine(node: Nodes): string | null {
+  if (node.type === 'definition') return `[${node.identifier}]: x`;
+  if (node.type === 'footnoteDefinition') return `[^${node.identifier}]: x`;
+  return null;
 }
 
 /** Where each line of a piece starts in its text: offsets, not columns (which count a tab as several), are exact. */
@@ -77,12 +115,14 @@ function lineStarts(piece: readonly string[]): number[] {
   return starts;
 }
 
-/** Walks the tree in document order without recursion (nesting depth is the document's to choose). */
-function collect(tree: Root, starts: readonly number[], lineOffset: number, out: Block[]): void {
+/** Walks the tree in document order without recursion (nesting depth is the document's to choose), noting definitions. */
+function collect(tree: Root, starts: readonly number[], lineOffset: number, out: Block[], definitions: string[]): void {
   const stack: { node: Nodes; depth: number }[] = [{ node: tree, depth: 0 }];
   while (stack.length > 0) {
     const { node, depth } = stack.pop()!;
     const start = node.position?.start;
+    const definition = definitionLine(node);
+    if (definition !== null) definitions.push(definition);
     if (node.type === 'heading' && start) {
       const atx = start.line === node.position!.end.line;
       out.push({ kind: 'heading', line: start.line + lineOffset, level: node.depth, atx, text: plainText(node) });

@@ -62,6 +62,9 @@ const heading = fc
       'a ~~struck~~ word',
       '[P] linked',
       'Phase\u00a03',
+      'Phase 3 [x][P] full reference',
+      'Phase 4 [P][] collapsed',
+      'Phase 5 [^1] footnote',
       '',
       '  spaced   out  ',
     ),
@@ -103,6 +106,9 @@ const other = fc.constantFrom(
   '| a | b |',
   '|---|---|',
   '[P]: https://example.com',
+  '[p]: /lower-case',
+  '[^1]: footnote',
+  '    footnote continued',
   '*not a list',
   '_underscore start',
   '`code start`',
@@ -182,6 +188,17 @@ describe('the simple reader gives the blocks of a single micromark parse', () =>
     ['an HTML block swallowing a heading', ['<details>', '## Phase 1', '- [ ] T001 html', '', '## Phase 2', '- [ ] T002']],
   ])('a piece ending in %s is not followed by a fresh start', (_, lines) => {
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
+    expect(comparable(readBlocks(lines))).toEqual(comparable(plain(lines)));
+  });
+
+  test.each([
+    ['an item whose text starts with a reference on the next line', ['[P]: https://example.com', '', '- [ ] ', '[P]: https://example.com', '- [ ] T001 a']],
+    ['a heading with a full and a collapsed reference', ['## Phase 1: [Setup][P] and [P][]', '- [ ] T001 a', '', '[p]: https://example.com']],
+    ['a heading with a footnote defined after it', ['## Phase 1: Setup[^n]', '- [ ] T001 a', '', 'Text', '', '[^N]: the note']],
+    ['a footnote definition before indented lines', ['[^1]: note', '', '    - [x] T009 in the note', '', '## Phase [x][]', '    code']],
+  ])('definitions reach references in other pieces: %s', (_, lines) => {
+    expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
+    expect(readBlocks(lines, { simple: false, chunkChars: 1 })).toEqual(plain(lines));
     expect(comparable(readBlocks(lines))).toEqual(comparable(plain(lines)));
   });
 
