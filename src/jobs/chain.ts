@@ -1,6 +1,6 @@
 import type { Job } from 'pg-boss';
 import type { App } from '../app.js';
-import { inTransaction, type Tx } from '../db/transaction.js';
+import { inTransaction } from '../db/transaction.js';
 import { CredentialSet } from '../entities/index.js';
 import { FailureCode, FailureKind, FINAL_RUN_STATUSES, RunStatus, Step, STEP_ORDER, StepState } from '../interfaces.js';
 import { ProviderError } from '../providers/errors.js';
@@ -9,7 +9,7 @@ import { ArtifactStore, recordArtifacts } from '../runs/artifacts.js';
 import { announce } from '../runs/events.js';
 import { remediationFor } from '../runs/remediation.js';
 import { enqueueStep, type StepJob } from '../runs/start.js';
-import { getStep, isFinalStep, latestSteps, lockRun, moveRun, moveStep, updateRun, type Run, type StepRow } from '../runs/transitions.js';
+import { getStep, isFinalStep, lockRun, moveRun, moveStep, nextAttempt, updateRun, type Run, type StepRow } from '../runs/transitions.js';
 import { StepFailure, type StepResult, type StepWork } from './step.js';
 import { apply } from './apply.js';
 import { discover } from './discover.js';
@@ -31,17 +31,6 @@ export const STEPS: Record<Step, StepWork> = {
 };
 
 const nextStepOf = (step: Step): Step | null => STEP_ORDER[STEP_ORDER.indexOf(step) + 1] ?? null;
-
-/** The attempt number the next queueing of `step` uses: a PENDING placeholder is reused, else a new attempt. */
-export async function nextAttempt(tx: Tx, runId: string, step: Step): Promise<number> {
-  const { rows } = await tx.query<{ attempt: number; state: StepState }>(
-    'SELECT attempt, state FROM step_state WHERE run_id = $1 AND step = $2 ORDER BY attempt DESC LIMIT 1',
-    [runId, step],
-  );
-  const latest = rows[0];
-  if (!latest) return 1;
-  return latest.state === StepState.PENDING ? latest.attempt : latest.attempt + 1;
-}
 
 /** Runs in flight in this process, so a cancel can abort their outside calls. */
 export const inFlight = new Map<string, AbortController>();

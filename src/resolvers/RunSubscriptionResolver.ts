@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
 import { GraphQLError } from 'graphql';
 import type { LoadedRun, RunUpdateData } from '../runs/feed.js';
 import { presentEvent, presentRun } from '../runs/present.js';

@@ -5,7 +5,6 @@ import type { UserErrorData } from '../credential-sets/store.js';
 import { inTransaction } from '../db/transaction.js';
 import { CredentialSet, type SpecWorkflowRun } from '../entities/index.js';
 import { ArtifactKind, FailureCode, FINAL_RUN_STATUSES, RunStatus, Step } from '../interfaces.js';
-import { nextAttempt } from '../jobs/chain.js';
 import { RetryMode } from '../schema/enums.js';
 import { checkCredentials } from '../providers/preflight.js';
 import type { Logger } from '../log.js';
@@ -14,7 +13,7 @@ import { announce } from './events.js';
 import { getRun } from './queries.js';
 import { remediationFor } from './remediation.js';
 import { createRun, enqueueStep } from './start.js';
-import { lockRun, moveRun } from './transitions.js';
+import { lockRun, moveRun, nextAttempt } from './transitions.js';
 
 const CREDENTIAL_CODES: string[] = [
   FailureCode.CREDENTIALS_MISSING,

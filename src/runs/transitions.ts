@@ -153,3 +153,14 @@ export async function moveStep(
   );
   return appendEvent(tx, runId, { step, attempt, from, to, payload: { ...(fields.message ? { message: fields.message } : {}), ...payload } });
 }
+
+/** The attempt number the next queueing of `step` uses: a PENDING placeholder is reused, else a new attempt. */
+export async function nextAttempt(tx: Tx, runId: string, step: Step): Promise<number> {
+  const { rows } = await tx.query<{ attempt: number; state: StepState }>(
+    'SELECT attempt, state FROM step_state WHERE run_id = $1 AND step = $2 ORDER BY attempt DESC LIMIT 1',
+    [runId, step],
+  );
+  const latest = rows[0];
+  if (!latest) return 1;
+  return latest.state === StepState.PENDING ? latest.attempt : latest.attempt + 1;
+}
