@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import type { PgBoss } from 'pg-boss';
 import type { DataSource } from 'typeorm';
-import type { Config } from './config.js';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, parseApiTokens, type Config } from './config.js';
 import { createDataSource } from './db/datasource.js';
 import { createBoss, createQueues } from './jobs/boss.js';
 import type { Logger } from './log.js';
@@ -32,12 +33,34 @@ export async function migrate(ds: DataSource, boss: PgBoss, log: Logger): Promis
   await createQueues(boss);
 }
 
+/**
+ * The tokens of API_TOKENS plus those of API_TOKENS_FILE, read now. Called at start-up and on SIGHUP:
+ * a token removed from the file is revoked, and its open subscriptions are closed.
+ */
+export async function reloadTokens(app: Pick<App, 'config' | 'tokens' | 'log'>): Promise<void> {
+  const { apiTokensFile } = app.config;
+  let fromFile: Config['apiTokens'] = [];
+  if (apiTokensFile) {
+    let raw: string;
+    try {
+      raw = await readFile(apiTokensFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError('API_TOKENS_FILE', `cannot read ${apiTokensFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+    fromFile = parseApiTokens(raw, 'API_TOKENS_FILE');
+  }
+  app.tokens.replace([...app.config.apiTokens, ...fromFile], app.tokens.generated);
+  app.log.info({ tokens: app.tokens.size }, 'API tokens loaded');
+}
+
 export async function openApp(config: Config, log: Logger, databaseUrl: string, options: { supervise: boolean }): Promise<App> {
+  // Tokens first: a bad API_TOKENS_FILE stops start-up before anything is opened.
+  const tokens = new TokenStore([]);
+  await reloadTokens({ config, tokens, log });
   const ds = createDataSource(databaseUrl);
   await ds.initialize();
   const boss = createBoss(databaseUrl, log, { supervise: options.supervise, monitorSeconds: config.queueMonitorSeconds });
   await boss.start();
-  const tokens = new TokenStore(config.apiTokens);
   return { config, log, databaseUrl, ds, boss, tokens, schema: await buildAppSchema(), workerId: `${process.pid}-${randomUUID().slice(0, 8)}` };
 }
 

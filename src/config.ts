@@ -13,6 +13,8 @@ export interface Config {
   artifactDir: string;
   /** `role:token` pairs; empty means a local admin token is generated at start-up. */
   apiTokens: { role: Role; token: string }[];
+  /** A file of `role:token` entries (comma or newline separated), re-read on SIGHUP: tokens can be revoked. */
+  apiTokensFile: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `auto`: sandbox when no provider endpoint or credential is configured. */
   sandbox: 'auto' | 'on' | 'off';
@@ -84,18 +86,18 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
   return value as T;
 }
 
-function apiTokens(env: Env): Config['apiTokens'] {
-  const raw = text(env, 'API_TOKENS', '');
+/** Parses `role:token` entries (comma or newline separated); `variable` names the source in errors. */
+export function parseApiTokens(raw: string, variable = 'API_TOKENS'): Config['apiTokens'] {
   if (raw.trim() === '') return [];
-  return raw.split(',').map((pair, i) => {
+  return raw.split(/[,\n]/).filter((pair) => pair.trim() !== '').map((pair, i) => {
     const at = pair.indexOf(':');
     const role = pair.slice(0, at).trim();
     const token = pair.slice(at + 1).trim();
     // Never echo the token itself: only its position.
     if (at < 0 || !(ROLES as readonly string[]).includes(role)) {
-      throw new ConfigError('API_TOKENS', `entry ${i + 1} must be role:token with role one of ${ROLES.join(', ')}.`);
+      throw new ConfigError(variable, `entry ${i + 1} must be role:token with role one of ${ROLES.join(', ')}.`);
     }
-    if (token.length < 16) throw new ConfigError('API_TOKENS', `entry ${i + 1} has a token shorter than 16 characters.`);
+    if (token.length < 16) throw new ConfigError(variable, `entry ${i + 1} has a token shorter than 16 characters.`);
     return { role: role as Role, token };
   });
 }
@@ -117,7 +119,8 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir,
     artifactDir: resolve(text(env, 'ARTIFACT_DIR', `${dataDir}/artifacts`)),
-    apiTokens: apiTokens(env),
+    apiTokens: parseApiTokens(text(env, 'API_TOKENS', '')),
+    apiTokensFile: env.API_TOKENS_FILE ? resolve(env.API_TOKENS_FILE) : undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     sandbox: sandbox(env),
     codexBaseUrl: url(env, 'CODEX_BASE_URL', 'https://chatgpt.com/backend-api', ['https:', 'http:']),

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config.js';
-import { closeApp, migrate, openApp, type App } from '../app.js';
+import { closeApp, migrate, openApp, reloadTokens, type App } from '../app.js';
 import { createLogger } from '../log.js';
 import { startHttpServer, type HttpServer } from '../server/http.js';
 import { resolveDatabase } from './database.js';
@@ -48,6 +48,9 @@ export default async function startCommand(_argv: string[], name: string): Promi
       await db.stop().catch((err) => log.warn({ err }, 'database stop'));
       resolve();
     };
+    process.on('SIGHUP', () => {
+      reloadTokens(app).catch((err) => log.error({ err: { message: (err as Error).message } }, 'token reload failed; the previous tokens stay'));
+    });
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
   });

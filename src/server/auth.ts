@@ -17,6 +17,10 @@ const digest = (token: string) => createHash('sha256').update(token).digest('hex
 export class TokenStore {
   private readonly byHash = new Map<string, Role>();
 
+  private readonly listeners: (() => void)[] = [];
+  /** Hashes of tokens generated at start-up: a reload keeps them. */
+  readonly generated: string[] = [];
+
   constructor(tokens: { role: Role; token: string }[]) {
     for (const { role, token } of tokens) this.byHash.set(digest(token), role);
   }
@@ -29,11 +33,25 @@ export class TokenStore {
   generateAdminToken(): string {
     const token = `sc_${randomBytes(24).toString('base64url')}`;
     this.byHash.set(digest(token), 'admin');
+    this.generated.push(digest(token));
     return token;
   }
 
-  revoke(token: string): void {
-    this.byHash.delete(digest(token));
+  /** Replaces the configured tokens (a reload); the hashes in `keep` (generated tokens) stay valid. */
+  replace(tokens: { role: Role; token: string }[], keep: string[] = []): void {
+    const kept = keep.flatMap((hash) => {
+      const role = this.byHash.get(hash);
+      return role ? [[hash, role] as const] : [];
+    });
+    this.byHash.clear();
+    for (const [hash, role] of kept) this.byHash.set(hash, role);
+    for (const { role, token } of tokens) this.byHash.set(digest(token), role);
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Called after every replace, so long-lived connections can drop revoked tokens. */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   /** `Bearer <token>` (or the bare token) → the principal, or null when missing or unknown. */

@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from '../app.js';
 import type { Principal } from './auth.js';
 import { createContext, type Context } from './context.js';
@@ -45,6 +45,13 @@ export async function startHttpServer(app: App, options: { port: number; host: s
   const server = createServer(web);
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const principals = new WeakMap<object, Principal>();
+  const sockets = new Map<WebSocket, Principal>();
+  // A revoked token (API_TOKENS_FILE reloaded) loses its open subscriptions at once, with the reason.
+  app.tokens.onChange(() => {
+    for (const [socket, principal] of sockets) {
+      if (!app.tokens.stillValid(principal)) socket.close(CLOSE.REVOKED.code, CLOSE.REVOKED.reason);
+    }
+  });
   const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema: app.schema,
@@ -55,6 +62,9 @@ export async function startHttpServer(app: App, options: { port: number; host: s
           return false;
         }
         principals.set(ctx.extra, principal);
+        const socket = ctx.extra.socket;
+        sockets.set(socket, principal);
+        socket.once('close', () => sockets.delete(socket));
         app.log.info({ transport: 'ws', role: principal.role, token: principal.tokenId }, 'subscription connection');
         return true;
       },
