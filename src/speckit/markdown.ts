@@ -58,7 +58,7 @@ const ATX_START = /^#{1,6}(?:[ \t]|$)/;
  * A micromark piece that ends inside fenced code or HTML, or in indented code, is grown over the following
  * regions, whatever they hold, and parsed again, so nothing is read directly unless it starts afresh.
  * Only micromark pieces can hold link or footnote definitions (no line the simple reader takes can start
- * one); when they do, everything micromark reads is read again with them known (see `readRegions`).
+ * one); when they do, everything micromark reads is read again with them known.
  */
 export function readBlocks(lines: readonly string[], options: ReadOptions = {}): Block[] {
   const { shorten: cut = true, chunkChars = 4_000, simple = true } = options;

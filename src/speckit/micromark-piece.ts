@@ -80,8 +80,9 @@ export function readHeadingTexts(headingLines: readonly string[], definitions: r
 
 /**
  * What goes before a piece so that it sees `definitions`: each followed by a blank line (a footnote
- * definition would take the next line as its text), then an empty heading, which ends a footnote
- * definition's container as nothing else that leaves the piece's first line reading as at the start.
+ * definition would take the next line as its text), then an empty heading. That ends a footnote
+ * definition, which would otherwise take the piece's indented lines, and like the start of a document
+ * it leaves nothing open that the piece's first line could continue or interrupt.
  */
 function preambleOf(definitions: readonly string[]): string[] {
   return definitions.length === 0 ? [] : [...definitions.flatMap((line) => [line, '']), SENTINEL];
