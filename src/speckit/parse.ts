@@ -1,4 +1,4 @@
-import { decodeTasks } from './decode.js';
+import { decodeLines } from './decode.js';
 import { readBlocks, type ItemBlock } from './markdown.js';
 import { readPhaseHeading } from './phase-heading.js';
 import { readTaskText } from './task-text.js';
@@ -13,9 +13,10 @@ const DROPPED = /^\[[-~]\][ \t]+\S/;
  */
 export function parseTasks(input: string | Uint8Array, file = 'tasks.md'): ParsedTasks {
   const invalid = (error: SpecError): ParsedTasks => ({ file, phases: [], tasks: [], errors: [error] });
-  const decoded = decodeTasks(input, file);
+  const decoded = decodeLines(input, file);
   if ('error' in decoded) return invalid(decoded.error);
-  if (decoded.text.trim() === '') {
+  const { lines } = decoded;
+  if (lines.every((line) => line.trim() === '')) {
     return invalid({
       code: SpecErrorCode.EMPTY,
       file,
@@ -23,8 +24,6 @@ export function parseTasks(input: string | Uint8Array, file = 'tasks.md'): Parse
       message: `${file} is empty. Generate it with /speckit.tasks (or write its phases and tasks), then push it.`,
     });
   }
-  // Markdown ends a line at CRLF, LF or a lone CR; splitting the same way keeps line numbers identical.
-  const lines = decoded.text.split(/\r\n|\r|\n/);
   let parsed: ParsedTasks;
   try {
     parsed = structure(lines, file);
