@@ -1,3 +1,4 @@
+import { countSpawns, cpuMs } from './cpu.js';
 import { commitsDuring } from './database.js';
 import { percentile } from './stats.js';
 
@@ -9,8 +10,8 @@ export interface ChainUnderTest {
   one(): Promise<number>;
   /** Starts `n` chains at once; resolves when all ended, with the wall time and each one's start → end. */
   many(n: number): Promise<{ wallMs: number; each: number[] }>;
-  /** Lines about the last `runs` chains run one at a time (where their time went), if it can tell. */
-  notes?(runs: number): Promise<string[]>;
+  /** A line on where the time of the last `runs` chains went (`label` says which they were), if it can tell. */
+  notes?(runs: number, label: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -26,6 +27,10 @@ export interface ChainFigures {
   /** Committed transactions per run over the sequential runs, and the part an idle window says is background. */
   commitsPerRun: number;
   backgroundPerRun: number;
+  /** CPU per run of this process and of its child processes, over the one-at-a-time runs (ms). */
+  cpuPerRun: { own: number; children: number };
+  /** Child processes started per run, and the time per run the event loop spent inside `spawn` (ms). */
+  spawnsPerRun: { count: number; ms: number };
   notes: string[];
 }
 
@@ -35,11 +40,17 @@ const WARM_UP = 3;
 export async function measureChain(chain: ChainUnderTest, runs: number, inFlight: number): Promise<ChainFigures> {
   for (let i = 0; i < WARM_UP; i++) await chain.one();
   const times: number[] = [];
+  let cpuPerRun = { own: 0, children: 0 };
+  const spawns = countSpawns();
   const commits = await commitsDuring(chain.databaseUrl, async () => {
+    const before = cpuMs();
     for (let i = 0; i < runs; i++) times.push(await chain.one());
-  });
-  const notes = (await chain.notes?.(runs)) ?? [];
+    const after = cpuMs();
+    cpuPerRun = { own: (after.own - before.own) / runs, children: (after.children - before.children) / runs };
+  }).finally(spawns.stop);
+  const notes = (await chain.notes?.(runs, `${runs} one at a time`)) ?? [];
   const parallel = await chain.many(inFlight);
+  notes.push(...((await chain.notes?.(inFlight, `${inFlight} in flight`)) ?? []));
   return {
     runs,
     p50: percentile(times, 50),
@@ -51,6 +62,8 @@ export async function measureChain(chain: ChainUnderTest, runs: number, inFlight
     inFlightP99: percentile(parallel.each, 99),
     commitsPerRun: commits.total / runs,
     backgroundPerRun: commits.background / runs,
+    cpuPerRun,
+    spawnsPerRun: { count: spawns.count / runs, ms: spawns.ms / runs },
     notes,
   };
 }

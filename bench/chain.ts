@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Logger } from '../src/log.js';
 import { startBareChain } from './bare-chain.js';
 import { measureChain, type ChainFigures, type ChainUnderTest } from './chain-figures.js';
@@ -39,6 +40,8 @@ export async function benchChain(server: BenchServer, log: Logger): Promise<stri
   const ours = await measureOn(server, 'chain', startSpecChain, runs, inFlight);
   const row = (name: string, a: number, b: number, format: (n: number) => string = ms) => `| ${name} | ${format(a)} | ${format(b)} | ${ratio(a, b)} |`;
   const fixed = (n: number) => n.toFixed(1);
+  const cores = os.cpus().length;
+  const ceiling = (f: ChainFigures) => (cores * 1000) / (f.cpuPerRun.own + f.cpuPerRun.children);
   return [
     '## The chain',
     '',
@@ -56,6 +59,11 @@ export async function benchChain(server: BenchServer, log: Logger): Promise<stri
     row(`start → end p99 with ${inFlight} in flight (ms)`, ours.inFlightP99, bare.inFlightP99),
     row('database commits per run (one at a time)', ours.commitsPerRun, bare.commitsPerRun, fixed),
     row('… of which background, from an idle window', ours.backgroundPerRun, bare.backgroundPerRun, fixed),
+    row('CPU per run in this process: service, emulators, clients (ms, one at a time)', ours.cpuPerRun.own, bare.cpuPerRun.own),
+    row('CPU per run in child processes: git (ms, one at a time)', ours.cpuPerRun.children, bare.cpuPerRun.children),
+    row('child processes started per run (one at a time)', ours.spawnsPerRun.count, bare.spawnsPerRun.count, fixed),
+    row('… event loop blocked inside `spawn` per run (ms)', ours.spawnsPerRun.ms, bare.spawnsPerRun.ms),
+    row(`runs per second the ${cores} cores could give at that CPU per run`, ceiling(ours), ceiling(bare), fixed),
     '',
     ...ours.notes,
     `- spec-chain: start = before the \`startSpecPhase\` POST; end = arrival of the run's SUCCEEDED transition at a ` +
@@ -65,6 +73,11 @@ export async function benchChain(server: BenchServer, log: Logger): Promise<stri
     '- Emulators: `GITHUB_MUTATION_INTERVAL_MS=0`, `CODEX_POLL_INTERVAL_SECONDS=1`; the Codex emulator answers READY on the ' +
       'first poll, so no poll wait happens and apply never re-queues itself. Each run still does its real git work ' +
       '(the emulated agent edits a checkout; apply and publish make a worktree, `git apply --3way`, commit, push) and its GitHub GraphQL calls.',
+    '- CPU: user + system time of this Node process (service, emulators, clients) and of the child processes it waited for ' +
+      '(git, from the steps and the emulated Codex agent and GitHub), from `process.cpuUsage()` and /proc/self/stat; PostgreSQL\'s own ' +
+      'CPU is not in it. `spawn` forks and execs synchronously, so the time inside it is part of this process\'s CPU and ' +
+      'stalls everything else in it (API, feed, workers, emulators) meanwhile. The ceiling row is cores ÷ (the two CPU rows): ' +
+      'what the runs in flight could reach if nothing else ran on the machine.',
     '- Bare chain: start = `send` of the first job; end = the fifth handler being called. Each handler `send`s the next job; ' +
       'no transaction, no run row, no events.',
     '- Commits: the `xact_commit` delta of the benchmark database in `pg_stat_database` over the one-at-a-time runs ' +

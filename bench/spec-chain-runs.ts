@@ -57,7 +57,7 @@ function succeeded(client: Client, runId: string, timeoutMs: number): Promise<nu
  * Each step's p50 queue wait (QUEUED → RUNNING) and work (RUNNING → SUCCEEDED) over the last `runs` runs,
  * from the event log's own clock (clock_timestamp() when each transition was written).
  */
-async function whereTimeGoes(ds: DataSource, runs: number): Promise<string> {
+async function whereTimeGoes(ds: DataSource, runs: number, label: string): Promise<string> {
   const rows: { step: string; wait: number; work: number }[] = await ds.query(
     `WITH recent AS (SELECT id FROM spec_workflow_run WHERE status = 'SUCCEEDED' ORDER BY created_at DESC LIMIT $1),
      steps AS (
@@ -72,9 +72,9 @@ async function whereTimeGoes(ds: DataSource, runs: number): Promise<string> {
   const byStep = new Map(rows.map((r) => [r.step, r]));
   const parts = STEP_ORDER.map((step) => byStep.get(step)).filter((r) => r !== undefined);
   return (
-    `- Where a one-at-a-time run's time goes (p50 over the ${runs} runs, from the event log's clock): ` +
+    `- Where a run's time goes, ${label} (p50 per step from the event log's clock): ` +
     parts.map((r) => `${r.step.toLowerCase()} waits ${ms(r.wait)} ms in its queue and works ${ms(r.work)} ms`).join('; ') +
-    '. The work is the step\'s outside calls: git (fetch, worktree, apply, commit, push) and the emulators\' HTTP.'
+    '. The work is the step\'s outside calls (git fetch, worktree, apply, commit, push; the emulators\' HTTP, whose Codex agent runs git too) plus its claim and completion.'
   );
 }
 
@@ -125,7 +125,7 @@ export async function startSpecChain(databaseUrl: string): Promise<ChainUnderTes
       const each = await Promise.all(features.map((featureId) => run(() => sockets.next(), RUN_TIMEOUT_MS.inFlight, { featureId, baseBranch: branch })));
       return { wallMs: performance.now() - started, each };
     },
-    notes: async (runs) => [await whereTimeGoes(svc.app.ds, runs)],
+    notes: async (runs, label) => [await whereTimeGoes(svc.app.ds, runs, label)],
     close: async () => {
       await Promise.all([socket.dispose(), sockets.close()]);
       await working.stop();

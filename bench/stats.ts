@@ -15,7 +15,8 @@ export function ms(value: number): string {
 /** `a / b` as a factor, e.g. `3.2×`. */
 export function ratio(a: number, b: number): string {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return 'n/a';
-  return `${(a / b).toFixed(a / b < 10 ? 2 : 1)}×`;
+  // Three significant digits, so a small ratio (runs per second) does not print as 0.00×.
+  return `${Number((a / b).toPrecision(3))}×`;
 }
 
 export const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
