@@ -5,7 +5,7 @@ import { FailureCode, FailureKind } from '../../src/interfaces.js';
 import { checkCodexAccess, createCodexCloudClient, jwtExpiry } from '../../src/providers/codex-cloud/index.js';
 import { rejection, startCodexSandbox, type CodexSandbox } from './codex-cloud-fixture.js';
 
-const REFERENCE = join(import.meta.dirname, '../../../shared/reference/codex-cloud/cli-requests.jsonl');
+const REFERENCE = join(import.meta.dirname, '../fixtures/codex-cloud/cli-requests.jsonl');
 
 let sandbox: CodexSandbox;
 /** Every credential value handed out in this file, to scan error texts for. */

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendJsonLines, execJsonLines, type TaskSnapshot } from '../../src/providers/codex-cloud/index.js';
 import { startCodexSandbox, type CodexSandbox } from './codex-cloud-fixture.js';
 
-const REFERENCE = join(import.meta.dirname, '../../../shared/reference/codex-cloud');
+const REFERENCE = join(import.meta.dirname, '../fixtures/codex-cloud');
 const PROMPT = 'Implement only Phase 2 (T003–T004) of specs/001-greeting/tasks.md; mark each finished task [X].';
 
 let sandbox: CodexSandbox;

@@ -5,7 +5,7 @@ import { FailureCode, FailureKind } from '../../src/interfaces.js';
 import { git } from '../../src/sandbox/codex-cloud/git.js';
 import { rejection as rejectionScanning, startCodexSandbox, waitForTask, type CodexSandbox } from './codex-cloud-fixture.js';
 
-const REFERENCE = join(import.meta.dirname, '../../../shared/reference/codex-cloud/cli-requests.jsonl');
+const REFERENCE = join(import.meta.dirname, '../fixtures/codex-cloud/cli-requests.jsonl');
 // Headers fetch adds on its own (connection management, content negotiation); the CLI's client does not.
 const TRANSPORT_HEADERS = new Set(['connection', 'accept-encoding', 'accept-language', 'sec-fetch-mode']);
 const PROMPT = 'Implement only Phase 1 (T001–T002) of specs/001-greeting/tasks.md following plan.md; mark each finished task [X] in tasks.md.';
