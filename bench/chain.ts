@@ -54,6 +54,7 @@ export async function benchChain(server: BenchServer, log: Logger): Promise<stri
     row(`start → end p50, one at a time (ms, ${runs} runs)`, ours.p50, bare.p50),
     row(`start → end p99, one at a time (ms, ${runs} runs)`, ours.p99, bare.p99),
     row('start → end mean, one at a time (ms)', ours.mean, bare.mean),
+    row('runs per second, one at a time (1000 ÷ mean)', 1000 / ours.mean, 1000 / bare.mean, fixed),
     row(`runs per second, ${inFlight} in flight`, ours.perSecond, bare.perSecond, fixed),
     row(`start → end p50 with ${inFlight} in flight (ms)`, ours.inFlightP50, bare.inFlightP50),
     row(`start → end p99 with ${inFlight} in flight (ms)`, ours.inFlightP99, bare.inFlightP99),
