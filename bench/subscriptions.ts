@@ -69,7 +69,9 @@ async function pass(feed: Feed, n: number, transitions: number, commit: () => Pr
           if (msg.errors || !msg.data) failure ??= new Error(`subscription error: ${JSON.stringify(msg.errors)}`);
           else {
             const v = msg.data.runUpdated.version;
-            arrivals.set(v, [...(arrivals.get(v) ?? []), at]);
+            const seen = arrivals.get(v);
+            if (seen) seen.push(at);
+            else arrivals.set(v, [at]);
           }
         },
         error: (e) => void (failure ??= new Error(`subscription failed: ${String((e as { reason?: string })?.reason ?? e)}`)),
