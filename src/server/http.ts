@@ -76,6 +76,9 @@ export async function startHttpServer(app: App, options: { port: number; host: s
   const apollo = new ApolloServer<Context>({
     schema: app.schema,
     introspection: true,
+    // Apollo would stop itself on SIGINT/SIGTERM and then re-raise the signal, killing the process before
+    // the queue, the database and the embedded PostgreSQL are stopped; start.ts shuts down in order.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), ApolloServerPluginLandingPageDisabled()],
     logger: {
       debug: (m) => app.log.debug(m),
