@@ -90,11 +90,7 @@ export async function startSpecChain(databaseUrl: string): Promise<ChainUnderTes
     databaseUrl,
     {
       DATA_DIR: dir,
-      SANDBOX: '0',
-      CODEX_BASE_URL: sandbox.endpoints.codexBaseUrl,
-      CODEX_AUTH_URL: sandbox.endpoints.codexAuthUrl,
-      GITHUB_API_URL: sandbox.endpoints.githubApiUrl,
-      GIT_BASE_URL: sandbox.endpoints.gitBaseUrl,
+      ...sandbox.environment,
       CODEX_POLL_INTERVAL_SECONDS: '1',
       GITHUB_MUTATION_INTERVAL_MS: '0',
     },

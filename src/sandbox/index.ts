@@ -17,6 +17,8 @@ export interface Sandbox {
   gitRoot: string;
   /** Provider endpoints for the configuration: everything points at the emulators. */
   endpoints: { codexBaseUrl: string; codexAuthUrl: string; githubApiUrl: string; gitBaseUrl: string };
+  /** The same endpoints as the environment variables a `serve`/`work` process reads (with SANDBOX=0). */
+  environment: Record<string, string>;
   /** The credential set fields for the emulators (secret references to files in the sandbox folder). */
   credentialSet: { name: string; codexAuthRef: string; githubTokenRef: string; codexEnvironment: string; repositories: string[] };
   stop(): Promise<void>;
@@ -48,6 +50,13 @@ export async function startSandbox(dir: string, options: { port?: number } = {})
     github,
     gitRoot,
     endpoints: { codexBaseUrl: codex.baseUrl, codexAuthUrl: codex.authUrl, githubApiUrl: github.url, gitBaseUrl: github.gitBaseUrl },
+    environment: {
+      SANDBOX: '0',
+      CODEX_BASE_URL: codex.baseUrl,
+      CODEX_AUTH_URL: codex.authUrl,
+      GITHUB_API_URL: github.url,
+      GIT_BASE_URL: github.gitBaseUrl,
+    },
     credentialSet: {
       name: SANDBOX_CREDENTIAL_SET,
       codexAuthRef: `file:${authFile}`,

@@ -43,11 +43,7 @@ export async function startWorld(
   const sandbox = await startSandbox(join(dir, 'sandbox'));
   const env: Record<string, string> = {
     DATA_DIR: dir,
-    SANDBOX: '0',
-    CODEX_BASE_URL: sandbox.endpoints.codexBaseUrl,
-    CODEX_AUTH_URL: sandbox.endpoints.codexAuthUrl,
-    GITHUB_API_URL: sandbox.endpoints.githubApiUrl,
-    GIT_BASE_URL: sandbox.endpoints.gitBaseUrl,
+    ...sandbox.environment,
     CODEX_POLL_INTERVAL_SECONDS: '1',
     CODEX_POLL_MAX_INTERVAL_SECONDS: '1',
     STEP_RETRY_LIMIT: '2',
