@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { FailureCode } from '../../interfaces.js';
 import { permanent } from '../errors.js';
 import { gitAuth, type GitAuth } from './auth.js';
@@ -53,12 +53,24 @@ export function cachePath(ctx: GitContext, repository: string): string {
   return join(ctx.cacheDir, owner, `${name}.git`);
 }
 
-/** The repository's bare clone, created empty on first use. */
+/**
+ * The repository's bare clone, created empty on first use. Several processes (and runs in this one)
+ * may ask for a fresh cache at once: each initialises a private folder beside it and renames it into
+ * place, so the cache appears whole or not at all, and the losers of the race drop their copy.
+ */
 export async function ensureCache(ctx: GitContext, repository: string, signal?: AbortSignal): Promise<string> {
   const path = cachePath(ctx, repository);
-  if (!existsSync(join(path, 'HEAD'))) {
-    await mkdir(path, { recursive: true });
-    await gitOrThrow(['init', '--bare', '--quiet', path], { cwd: path, bin: ctx.bin, signal }, `Creating the clone cache of ${repository}`);
+  if (existsSync(join(path, 'HEAD'))) return path;
+  await mkdir(dirname(path), { recursive: true });
+  const scratch = await mkdtemp(`${path}.init-`);
+  try {
+    await gitOrThrow(['init', '--bare', '--quiet', scratch], { cwd: scratch, bin: ctx.bin, signal }, `Creating the clone cache of ${repository}`);
+    await rename(scratch, path).catch((e: NodeJS.ErrnoException) => {
+      // Another process renamed its copy first: that cache is as good as ours.
+      if (!(['ENOTEMPTY', 'EEXIST'].includes(e.code ?? '') && existsSync(join(path, 'HEAD')))) throw e;
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
   return path;
 }
