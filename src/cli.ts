@@ -11,37 +11,76 @@ if (major < REQUIRED_NODE_MAJOR) {
   process.exit(1);
 }
 
-const USAGE = `usage: spec-chain <command> [options]
+/** A subcommand: its line in the usage, and what runs it (resolving to the exit code). */
+interface Command {
+  usage: string;
+  summary: string;
+  run: (argv: string[]) => Promise<number>;
+}
 
-commands:
-  start                 migrate, then serve and work in one process (embedded PostgreSQL when DATABASE_URL is unset)
-  serve                 the GraphQL API, GraphiQL, health endpoints
-  work                  the step workers
-  migrate               apply database migrations and pg-boss's schema
-  discover <path> [--json]
-                        print the next incomplete phase of a tasks.md or feature folder
-  print-schema          print the GraphQL schema (SDL)
-`;
-
-const commands: Record<string, () => Promise<{ default: (argv: string[]) => Promise<number | void> } | { [k: string]: unknown }>> = {
-  start: () => import('./commands/start.js'),
-  serve: () => import('./commands/start.js'),
-  work: () => import('./commands/start.js'),
-  migrate: () => import('./commands/migrate.js'),
-  discover: () => import('./commands/discover.js'),
-  'print-schema': () => import('./commands/print-schema.js'),
+const COMMANDS: Record<string, Command> = {
+  start: {
+    usage: 'start',
+    summary: 'migrate, then serve and work in one process (embedded PostgreSQL when DATABASE_URL is unset)',
+    run: async (argv) => (await import('./commands/start.js')).default(argv, 'start'),
+  },
+  serve: {
+    usage: 'serve',
+    summary: 'the GraphQL API, GraphiQL, run pages, /healthz, /readyz (DATABASE_URL required)',
+    run: async (argv) => (await import('./commands/start.js')).default(argv, 'serve'),
+  },
+  work: {
+    usage: 'work',
+    summary: 'the step workers (DATABASE_URL required)',
+    run: async (argv) => (await import('./commands/start.js')).default(argv, 'work'),
+  },
+  migrate: {
+    usage: 'migrate',
+    summary: "apply database migrations and pg-boss's schema (DATABASE_URL required)",
+    run: async () => (await import('./commands/migrate.js')).default(),
+  },
+  discover: {
+    usage: 'discover <path> [--feature <id>] [--json]',
+    summary: 'print the next incomplete phase of a tasks.md, a feature folder or a repository checkout (exit 0 phase, 3 no work, 2 invalid)',
+    run: async (argv) => (await import('./commands/discover.js')).discoverCommand(argv),
+  },
+  'print-schema': {
+    usage: 'print-schema',
+    summary: 'print the GraphQL schema (SDL)',
+    run: async () => (await import('./commands/print-schema.js')).default(),
+  },
 };
+
+const USAGE = [
+  'usage: spec-chain <command> [options]',
+  '',
+  'commands:',
+  ...Object.values(COMMANDS).flatMap((c) => [`  ${c.usage}`, `      ${c.summary}`]),
+  '',
+  'Configuration comes from environment variables (see .env.example); `spec-chain <command> --help` for a command.',
+  '',
+].join('\n');
 
 async function main(): Promise<number> {
   const [name, ...argv] = process.argv.slice(2);
-  if (!name || name === '--help' || name === '-h' || !(name in commands)) {
-    process.stderr.write(USAGE);
-    return name && name !== '--help' && name !== '-h' ? 2 : 0;
+  if (name === undefined) {
+    process.stderr.write(`spec-chain: name a command\n\n${USAGE}`);
+    return 2;
   }
-  const module = (await commands[name]!()) as Record<string, (argv: string[], name: string) => Promise<number | void>>;
-  const run = module.default ?? module.discoverCommand!;
-  const code = await run(argv, name);
-  return code ?? 0;
+  if (name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`spec-chain: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  if (name !== 'discover' && (argv.includes('--help') || argv.includes('-h'))) {
+    process.stdout.write(`usage: spec-chain ${command.usage}\n  ${command.summary}\n`);
+    return 0;
+  }
+  return command.run(argv);
 }
 
 main().then(

@@ -2,20 +2,12 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { discoverCommand } from '../../src/commands/discover.js';
-import { FIXTURES, fixture } from './fixtures.js';
+import { FIXTURES, fixture } from '../speckit/fixtures.js';
+import { spawnSpecChain } from '../support/cli.js';
 
-async function run(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await discoverCommand(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
+const run = (...argv: string[]) => spawnSpecChain(['discover', ...argv]);
 
-describe('spec-chain discover', () => {
+describe('npx spec-chain discover', () => {
   let repo: string;
   beforeAll(async () => {
     repo = await mkdtemp(join(tmpdir(), 'speckit-cli-'));
@@ -99,7 +91,7 @@ describe('spec-chain discover', () => {
   });
 
   test('bad usage: exit 2 with the usage on stderr', async () => {
-    for (const argv of [[], ['--bogus', 'x'], ['a', 'b'], ['x', '--feature']]) {
+    for (const argv of [[], ['--bogus', 'x'], ['a', 'b'], ['x', '--feature']] as string[][]) {
       const { code, stderr } = await run(...argv);
       expect(code, argv.join(' ')).toBe(2);
       expect(stderr).toContain('usage: spec-chain discover');
