@@ -49,7 +49,7 @@ export async function reloadTokens(app: Pick<App, 'config' | 'tokens' | 'log'>):
     }
     fromFile = parseApiTokens(raw, 'API_TOKENS_FILE');
   }
-  app.tokens.replace([...app.config.apiTokens, ...fromFile], app.tokens.generated);
+  app.tokens.replace([...app.config.apiTokens, ...fromFile]);
   app.log.info({ tokens: app.tokens.size }, 'API tokens loaded');
 }
 

@@ -8,13 +8,13 @@ export async function resolveDatabase(
   config: Config,
   log: Logger,
   allowEmbedded: boolean,
-): Promise<{ url: string; stop: () => Promise<void> }> {
-  if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => {} };
+): Promise<{ url: string; stop: () => Promise<void>; stopNow: () => Promise<void> }> {
+  if (config.databaseUrl) return { url: config.databaseUrl, stop: async () => {}, stopNow: async () => {} };
   if (!allowEmbedded) {
     const e = new Error('DATABASE_URL is not set; only `spec-chain start` starts an embedded PostgreSQL.');
     e.name = 'ConfigError';
     throw e;
   }
   const db = await startEmbeddedPostgres({ dir: join(config.dataDir, 'postgres'), log });
-  return { url: db.url, stop: db.stop };
+  return { url: db.url, stop: db.stop, stopNow: db.stopNow };
 }

