@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startCodexEmulator, type CodexEmulator } from './codex-cloud/index.js';
@@ -21,25 +22,37 @@ export interface Sandbox {
   environment: Record<string, string>;
   /** The credential set fields for the emulators (secret references to files in the sandbox folder). */
   credentialSet: { name: string; codexAuthRef: string; githubTokenRef: string; codexEnvironment: string; repositories: string[] };
+  /** Mounted mode only: serves `/github/…` and `/codex/…` below `publicUrl` (the mount prefix removed). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   stop(): Promise<void>;
 }
 
 /**
  * Starts the local Codex Cloud and GitHub, creates the demo repository (kept across starts, like the
- * pull requests in the GitHub emulator's state file) and writes fresh sandbox secrets: a ChatGPT-style
- * auth.json signed in to the Codex emulator and a GitHub token the GitHub emulator accepts.
+ * pull requests and finished Codex tasks in the emulators' state files) and writes fresh sandbox
+ * secrets: a ChatGPT-style auth.json signed in to the Codex emulator and a GitHub token the GitHub
+ * emulator accepts. With `publicUrl` the emulators listen on no port of their own: the caller mounts
+ * `handle` there (`npm start` mounts it at /sandbox on its own port, so links survive a restart);
+ * without it each listens on a free port (tests).
  */
-export async function startSandbox(dir: string, options: { port?: number } = {}): Promise<Sandbox> {
+export async function startSandbox(dir: string, options: { publicUrl?: string } = {}): Promise<Sandbox> {
   const root = resolve(dir);
   const gitRoot = join(root, 'git');
   await mkdir(gitRoot, { recursive: true });
   await createDemoRepository(gitRoot, { owner: 'sandbox', name: 'widgets' });
-  const codex = await startCodexEmulator({ gitRoot, environments: [SANDBOX_ENVIRONMENT], port: options.port ?? 0 });
+  const base = options.publicUrl?.replace(/\/+$/, '');
+  const codex = await startCodexEmulator({
+    gitRoot,
+    environments: [SANDBOX_ENVIRONMENT],
+    stateFile: join(root, 'codex-state.json'),
+    ...(base ? { publicUrl: `${base}/codex` } : {}),
+  });
   const token = `ghs_sandbox_${randomBytes(16).toString('hex')}`;
   const github = await startGitHubEmulator({
     gitRoot,
     tokens: { [token]: { login: 'spec-chain-sandbox', permission: 'ADMIN' } },
     stateFile: join(root, 'github-state.json'),
+    ...(base ? { publicUrl: `${base}/github` } : {}),
   });
   const authFile = join(root, 'codex-auth.json');
   const tokenFile = join(root, 'github-token');
@@ -63,6 +76,15 @@ export async function startSandbox(dir: string, options: { port?: number } = {})
       githubTokenRef: `file:${tokenFile}`,
       codexEnvironment: SANDBOX_ENVIRONMENT.label,
       repositories: [SANDBOX_REPOSITORY],
+    },
+    handle: (req, res) => {
+      const match = /^\/(github|codex)(\/.*|$)/.exec(req.url ?? '/');
+      if (!match) {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found: the sandbox serves /github and /codex.' }));
+        return;
+      }
+      req.url = match[2] || '/';
+      (match[1] === 'github' ? github : codex).handle(req, res);
     },
     stop: async () => {
       await Promise.all([codex.stop(), github.stop()]);

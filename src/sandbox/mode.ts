@@ -13,13 +13,13 @@ export async function sandboxWanted(app: App, env: Record<string, string | undef
 }
 
 /**
- * Sandbox mode: the emulators take the place of Codex Cloud and GitHub for this process, and a ready
- * credential set named `sandbox` points at them. Said loudly, and every run made with it is marked
- * `sandbox: true`, so a sandbox run is never mistaken for a real one.
+ * Sandbox mode: the emulators take the place of Codex Cloud and GitHub for this process (the caller
+ * runs with `sandbox.endpoints` as its provider configuration and serves `sandbox.handle` at
+ * `publicUrl`), and a ready credential set named `sandbox` points at them. Said loudly, and every run
+ * made with it is marked `sandbox: true`, so a sandbox run is never mistaken for a real one.
  */
-export async function enterSandbox(app: App): Promise<{ sandbox: Sandbox; credentialSetId: string }> {
-  const sandbox = await startSandbox(join(app.config.dataDir, 'sandbox'));
-  Object.assign(app.config, sandbox.endpoints);
+export async function enterSandbox(app: Pick<App, 'config' | 'ds' | 'log'>, publicUrl: string): Promise<{ sandbox: Sandbox; credentialSetId: string }> {
+  const sandbox = await startSandbox(join(app.config.dataDir, 'sandbox'), { publicUrl });
   const repo = app.ds.getRepository(CredentialSet);
   const existing = await repo.findOneBy({ name: sandbox.credentialSet.name });
   const saved = await repo.save(repo.create({ ...existing, ...sandbox.credentialSet, sandbox: true, validatedAt: null, validationIssues: [] }));

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -37,8 +37,20 @@ function unauthorized(res: Response): void {
     .json({ errors: [{ message: 'Missing or invalid bearer token: send Authorization: Bearer <token>.', extensions: { code: 'UNAUTHENTICATED' } }] });
 }
 
+/** The address a client on this machine uses for a server listening on `host:port`. */
+export function localUrl(host: string, port: number): string {
+  const local = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return `http://${local}:${port}`;
+}
+
+/** A handler served below a path prefix of the main port (the sandbox's emulators); the prefix is removed from `req.url`. */
+export type Mounted = (req: IncomingMessage, res: ServerResponse) => void;
+
 /** One HTTP port: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness. */
-export async function startHttpServer(app: App, options: { port: number; host: string }): Promise<HttpServer> {
+export async function startHttpServer(
+  app: App,
+  options: { port: number; host: string; mounts?: Record<string, Mounted> },
+): Promise<HttpServer> {
   app.feed ??= new RunFeed(app.ds, app.databaseUrl, app.log);
   await app.feed.start();
   const web = express();
@@ -163,6 +175,8 @@ export async function startHttpServer(app: App, options: { port: number; host: s
     });
   });
 
+  for (const [prefix, handler] of Object.entries(options.mounts ?? {})) web.use(prefix, (req, res) => handler(req, res));
+
   web.use(express.static(WEB_DIR, { index: 'index.html', fallthrough: true }));
 
   await new Promise<void>((resolve, reject) => {
@@ -173,9 +187,8 @@ export async function startHttpServer(app: App, options: { port: number; host: s
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const { port } = server.address() as { port: number };
-  const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   return {
-    url: `http://${host}:${port}`,
+    url: localUrl(options.host, port),
     port,
     server,
     close: async () => {

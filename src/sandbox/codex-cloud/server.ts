@@ -1,19 +1,26 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { invalidOutcome, type ScriptedOutcome, type TaskOutcome } from './outcomes.js';
-import { createTask, pollView, siblingTurns, taskDetails, taskListItem, type EmulatedTask, type EmulatorEnvironment } from './tasks.js';
+import { createTask, pollView, restoreTask, siblingTurns, storedTask, taskDetails, taskListItem, type EmulatedTask, type EmulatorEnvironment, type StoredTask } from './tasks.js';
 import { TokenAuthority, type EmulatorAccount, type IssuedLogin } from './tokens.js';
 
 /**
  * A local Codex Cloud: the `/backend-api/wham` task API, the sign-in endpoints of auth.openai.com and
  * a control API under `/_emulator` for tests in this or another process. Faithful to what the Codex
- * CLI sends and reads (shared/reference/codex-cloud); state lives in memory only.
+ * CLI sends and reads (shared/reference/codex-cloud); finished tasks are kept in `stateFile` when given.
  */
 export interface CodexEmulatorOptions {
   /** 0 (the default) picks a free port. */
   port?: number;
   host?: string;
+  /**
+   * Serve through `handle` at this URL (mounted under another server) instead of listening on a port
+   * of its own: the addresses, and so every stored task link, stay the same across restarts.
+   */
+  publicUrl?: string;
+  /** Where finished tasks are kept across restarts, so their pages and details still answer. */
+  stateFile?: string;
   /** Repository `owner/name` is the bare repository `${gitRoot}/owner/name.git`. */
   gitRoot: string;
   environments: EmulatorEnvironment[];
@@ -52,6 +59,8 @@ export interface CodexEmulator {
   refreshCount(): number;
   /** Forgets tasks, scripts and recorded requests; issued tokens stay valid. */
   reset(): void;
+  /** The request handler, for mounting under `publicUrl` (requests arrive with that prefix removed). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   stop(): Promise<void>;
 }
 
@@ -116,7 +125,7 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
   };
   const environments = options.environments.map((env) => ({ ...env }));
   let authority: TokenAuthority;
-  let tasks: EmulatedTask[] = [];
+  let tasks: EmulatedTask[] = options.stateFile ? await loadTasks(options.stateFile, environments) : [];
   let queue: TaskOutcome[] = [];
   let httpErrors: { status: number; remaining: number; retryAfterSeconds?: number; message?: string }[] = [];
   let recorded: RecordedRequest[] = [];
@@ -194,7 +203,10 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
       });
       tasks.push(task);
       running.add(task.result);
-      void task.result.then(() => running.delete(task.result));
+      void task.result.then(async () => {
+        running.delete(task.result);
+        if (options.stateFile) await saveTasks(options.stateFile, tasks).catch(() => undefined);
+      });
       return send(res, 200, { task: { id: task.id, title: task.title, created_at: task.createdAt } });
     }
     if (method === 'GET' && parts.length === 3 && parts[1] === 'tasks' && parts[2] === 'list') {
@@ -319,17 +331,23 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
     send(res, 404, { detail: 'Not Found' });
   }
 
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { detail: error instanceof Error ? error.message : String(error) });
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://${host}:${port}`;
+  };
+  let origin: string;
+  let server: ReturnType<typeof createServer> | null = null;
+  if (options.publicUrl) origin = options.publicUrl.replace(/\/+$/, '');
+  else {
+    const listening = createServer(serve);
+    server = listening;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(options.port ?? 0, host, () => resolve());
+    });
+    origin = `http://${host}:${(listening.address() as AddressInfo).port}`;
+  }
   authority = new TokenAuthority(account, origin, options.accessTokenTtlSeconds ?? 3600);
 
   return {
@@ -349,13 +367,36 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
     expireTokens: (opts) => authority.expireAll(opts?.refreshTokens === true),
     refreshCount: () => authority.refreshCount,
     reset,
+    handle: serve,
     async stop() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      if (server) {
+        const closing = server;
+        await new Promise<void>((resolve) => {
+          closing.close(() => resolve());
+          closing.closeAllConnections();
+        });
+      }
       // Let agents still working finish and remove their checkouts.
       await Promise.allSettled([...running]);
+      if (options.stateFile) await saveTasks(options.stateFile, tasks);
     },
   };
+}
+
+/** Finished tasks as JSON (write then rename, so a reader never sees half a file). */
+async function saveTasks(path: string, tasks: EmulatedTask[]): Promise<void> {
+  const stored = tasks.flatMap((task) => storedTask(task) ?? []);
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(stored));
+  await rename(tmp, path);
+}
+
+async function loadTasks(path: string, environments: EmulatorEnvironment[]): Promise<EmulatedTask[]> {
+  const text = await readFile(path, 'utf8').catch(() => null);
+  if (text === null) return [];
+  try {
+    return (JSON.parse(text) as StoredTask[]).flatMap((stored) => restoreTask(stored, environments) ?? []);
+  } catch {
+    return [];
+  }
 }

@@ -39,6 +39,24 @@ export interface EmulatedTask {
 
 type View = { turnStatus: string; state: string; result: TurnResult | null };
 
+/** A finished task as kept across restarts: everything but the running turn. */
+export type StoredTask = Omit<EmulatedTask, 'result' | 'settled' | 'environment'> & { environmentId: string; settled: TurnResult };
+
+export function storedTask(task: EmulatedTask): StoredTask | null {
+  if (!task.settled) return null;
+  const { result: _result, environment, ...rest } = task;
+  return { ...rest, environmentId: environment.id, settled: task.settled };
+}
+
+/** A stored task back as a finished one; null when its environment is no longer configured. */
+export function restoreTask(stored: StoredTask, environments: EmulatorEnvironment[]): EmulatedTask | null {
+  const environment = environments.find((env) => env.id === stored.environmentId);
+  if (!environment) return null;
+  const { environmentId: _id, ...rest } = stored;
+  // Every poll a restarted emulator answers shows the outcome: the task finished before the restart.
+  return { ...rest, environment, polls: Math.max(rest.polls, rest.pendingPolls), result: Promise.resolve(stored.settled) };
+}
+
 const id = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 const now = () => Date.now() / 1000;
 

@@ -20,6 +20,11 @@ export interface EmulatorToken {
 export interface GitHubEmulatorOptions {
   port?: number;
   host?: string;
+  /**
+   * Serve through `handle` at this URL (mounted under another server) instead of listening on a port
+   * of its own: the addresses, and so every stored pull request link, stay the same across restarts.
+   */
+  publicUrl?: string;
   /** Bare repositories `<gitRoot>/<owner>/<name>.git`. */
   gitRoot: string;
   tokens: Record<string, EmulatorToken>;
@@ -62,6 +67,8 @@ export interface GitHubEmulator {
   reset(options?: { pullRequests?: boolean }): void;
   /** Runs `fn` once, just before the next request for `operationName` executes (to stage races). */
   beforeOperation(operationName: string, fn: () => unknown): void;
+  /** The request handler, for mounting under `publicUrl` (requests arrive with that prefix removed). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
 }
 
 const DOCS = 'https://docs.github.com/graphql';
@@ -260,25 +267,33 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     send(res, 404, { message: 'Not Found' });
   }
 
-  const server = createServer((req, res) => {
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, { message: `Emulator error: ${e instanceof Error ? e.message : String(e)}` });
       else res.end();
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  baseUrl = `http://${host}:${address.port}`;
+  };
+  let server: ReturnType<typeof createServer> | null = null;
+  if (options.publicUrl) baseUrl = options.publicUrl.replace(/\/+$/, '');
+  else {
+    const listening = createServer(serve);
+    server = listening;
+    await new Promise<void>((resolve, reject) => {
+      listening.once('error', reject);
+      listening.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    });
+    const address = listening.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    baseUrl = `http://${host}:${address.port}`;
+  }
 
   const emulator: GitHubEmulator = {
     url: baseUrl,
     gitBaseUrl: baseUrl,
+    handle: serve,
     stop: () =>
       new Promise<void>((resolve) => {
+        if (!server) return resolve();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
