@@ -1,6 +1,6 @@
 import 'graphiql/setup-workers/vite';
 import 'graphiql/style.css';
-import { createGraphiQLFetcher } from '@graphiql/toolkit';
+import { createGraphiQLFetcher, type Fetcher } from '@graphiql/toolkit';
 import { GraphiQL } from 'graphiql';
 import { createClient, type Client } from 'graphql-ws';
 import { createElement } from 'react';
@@ -25,17 +25,24 @@ const root = createRoot(document.getElementById('graphiql')!);
 const linked = new URLSearchParams(location.search);
 let wsClient: Client | null = null;
 
+const NO_TOKEN = 'No API token yet: paste the token printed at start-up in the bar above and press "Use token".';
+
 function render(token: string) {
   const url = new URL('/graphql', location.href).toString();
   const subscriptionUrl = url.replace(/^http/, 'ws');
   // The socket's connection_init carries the token: the server closes it without one.
   void wsClient?.dispose();
-  wsClient = createClient({ url: subscriptionUrl, connectionParams: { authorization: `Bearer ${token}` }, lazy: true });
-  const fetcher = createGraphiQLFetcher({ url, wsClient, headers: token ? { authorization: `Bearer ${token}` } : {} });
-  state.textContent = token ? 'token set' : 'no token: requests will be refused (401)';
+  wsClient = token ? createClient({ url: subscriptionUrl, connectionParams: { authorization: `Bearer ${token}` }, lazy: true }) : null;
+  // Without a token nothing is sent: the server would only answer 401, so say what to do instead.
+  const fetcher: Fetcher = token
+    ? createGraphiQLFetcher({ url, wsClient: wsClient!, headers: { authorization: `Bearer ${token}` } })
+    : async () => ({ data: null, errors: [{ message: NO_TOKEN }] }) as unknown as Awaited<ReturnType<Fetcher>>;
+  state.textContent = token ? 'token set' : 'no token yet';
   root.render(
     createElement(GraphiQL, {
       fetcher,
+      // No introspection until there is a token to send it with.
+      ...(token ? {} : { schema: null }),
       defaultQuery: DEFAULT_QUERY,
       initialQuery: linked.get('query') ?? undefined,
       initialVariables: linked.get('variables') ?? undefined,

@@ -102,7 +102,11 @@ async function complete(
     if (result?.kind === 'done') {
       let version = await moveStep(tx, run.id, step, state.attempt, StepState.SUCCEEDED, { message: result.message, payload: result.payload ?? null });
       const next = nextStepOf(step);
-      if (next) version = await enqueueStep(tx, app.boss, run.id, next, await nextAttempt(tx, run.id, next));
+      if (next) {
+        // The run is at the next step from now on, so no reader sees it "at" a step that already succeeded.
+        await updateRun(tx, run.id, { currentStep: next });
+        version = await enqueueStep(tx, app.boss, run.id, next, await nextAttempt(tx, run.id, next));
+      }
       else version = await moveRun(tx, run, RunStatus.SUCCEEDED, { finishedAt: new Date(), currentStep: null, statusMessage: result.message });
       return version;
     }

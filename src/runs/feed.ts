@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { Listener } from '../db/listener.js';
 import type { Logger } from '../log.js';
 import type { RunEvent, SpecWorkflowRun, StepState, WorkflowArtifact } from '../entities/index.js';
+import { FINAL_RUN_STATUSES } from '../interfaces.js';
 import { RUN_CHANNEL } from './events.js';
 import { artifactsOfRuns, eventsOfRun, getRun, stepsOfRuns } from './queries.js';
 
@@ -24,11 +25,13 @@ class Queue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
   private waiting: ((r: IteratorResult<T>) => void) | null = null;
   private done = false;
+  /** No more items will come: the iteration ends once the buffered ones are read. */
+  private ending = false;
 
   constructor(private readonly onClose: () => void) {}
 
   push(item: T): void {
-    if (this.done) return;
+    if (this.done || this.ending) return;
     if (this.waiting) {
       const w = this.waiting;
       this.waiting = null;
@@ -38,8 +41,16 @@ class Queue<T> implements AsyncIterableIterator<T> {
 
   next(): Promise<IteratorResult<T>> {
     if (this.items.length) return Promise.resolve({ value: this.items.shift()!, done: false });
+    if (this.ending) this.close();
     if (this.done) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  /** Ends the iteration after what is buffered (the subscription completes). */
+  finish(): void {
+    if (this.done || this.ending) return;
+    this.ending = true;
+    if (!this.items.length) this.close();
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -166,6 +177,8 @@ export class RunFeed {
     if (event.version !== s.lastSent + 1) return;
     s.lastSent = event.version;
     s.queue.push({ version: event.version, event, run: loaded });
+    // The run's last transition into a final state ends the subscription (a retry reopens the run: subscribe again).
+    if (event.step === null && event.version === loaded.run.version && FINAL_RUN_STATUSES.includes(loaded.run.status)) s.queue.finish();
   }
 
   private async load(runId: string): Promise<LoadedRun | null> {

@@ -30,6 +30,24 @@ describe('runUpdated', () => {
     expect(updates.at(-1).run.steps.every((s: any) => s.state === 'SUCCEEDED')).toBe(true);
     // The WAITING polls are transitions too.
     expect(updates.some((u) => u.event.step === 'APPLY' && u.event.to === 'WAITING')).toBe(true);
+    // The run is never "at" a step that has already succeeded.
+    for (const u of updates) {
+      const at = u.run.steps.find((s: any) => s.step === u.run.currentStep);
+      if (at) expect(at.state, `version ${u.version}: at ${u.run.currentStep}`).not.toBe('SUCCEEDED');
+    }
+  });
+
+  test('the server completes the subscription after the run\'s final transition, live or replayed', async () => {
+    const { run } = await world.start();
+    const client = wsClient(world.svc.url);
+    // Never stop on our side: only the server's `complete` can end these.
+    const live = await collect(client, run.id, 0, () => false).done;
+    const final = await world.run(run.id);
+    expect(versions(live)).toEqual(range(1, final.version));
+    expect(live.at(-1).event).toMatchObject({ step: null, to: 'SUCCEEDED' });
+    const replayed = await collect(client, run.id, 3, () => false).done;
+    expect(versions(replayed)).toEqual(range(4, final.version));
+    await client.dispose();
   });
 
   test('afterVersion in the middle of a finished run returns exactly the rest', async () => {

@@ -6,7 +6,7 @@ export const RUN_UPDATED = `subscription($runId: ID!, $afterVersion: Int) {
   runUpdated(runId: $runId, afterVersion: $afterVersion) {
     version
     event { version step attempt from to at payload }
-    run { id status version steps { step state attempt } outputs { pullRequestUrl } }
+    run { id status version currentStep steps { step state attempt } outputs { pullRequestUrl } }
   }
 }`;
 

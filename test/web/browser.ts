@@ -57,6 +57,8 @@ export async function ensureWebBuilt(): Promise<void> {
 export interface RecordedPage {
   page: Page;
   urls: URL[];
+  /** Answers with a status of 400 or more (`<status> <path>`), e.g. a missing favicon or a refused request. */
+  failures: string[];
 }
 
 export interface Browser {
@@ -94,12 +96,16 @@ export async function launchBrowser(): Promise<Browser> {
     async open(url, options = {}) {
       const page = await context.newPage();
       const urls: URL[] = [];
+      const failures: string[] = [];
       page.on('request', (request) => urls.push(new URL(request.url())));
+      page.on('response', (response) => {
+        if (response.status() >= 400) failures.push(`${response.status()} ${new URL(response.url()).pathname}`);
+      });
       page.on('websocket', (socket) => urls.push(new URL(socket.url())));
       if (options.token) await page.addInitScript(([key, token]) => localStorage.setItem(key!, token!), [TOKEN_KEY, options.token]);
       await options.prepare?.(page);
       await page.goto(url);
-      return { page, urls };
+      return { page, urls, failures };
     },
     async screenshot(page, name) {
       const dir = process.env.SCREENSHOT_DIR;

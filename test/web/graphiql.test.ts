@@ -37,6 +37,27 @@ test('GraphiQL renders from loopback only and runs the default query with the to
   await page.close();
 });
 
+test('before a token is pasted GraphiQL sends nothing and says what to do; no page asks for a missing file', async () => {
+  // A browser that never stored a token (the profile is shared by the tests).
+  const forget = (p: Page) => p.addInitScript((key) => localStorage.removeItem(key), TOKEN_KEY);
+  const { page, urls, failures } = await browser.open(`${world.svc.url}/`, { prepare: forget });
+  await expect.poll(() => page.locator('.graphiql-query-editor').innerText(), { timeout: 15_000 }).toContain('totalCount');
+  expect(await text(page, '#token-state')).toBe('no token yet');
+  await page.getByRole('button', { name: /execute query/i }).click();
+  await expect.poll(() => responseText(page), { timeout: 15_000 }).toContain('No API token yet: paste the token');
+  expect(await responseText(page)).not.toContain('UNAUTHENTICATED');
+  // No introspection or query went out without a token, so nothing was refused; the favicon is there.
+  expect(urls.filter((u) => u.pathname === '/graphql')).toEqual([]);
+  // Headless Chromium does not fetch icons: follow the page's own icon link instead.
+  const icon = await fetch(new URL((await page.locator('link[rel=icon]').getAttribute('href'))!, world.svc.url));
+  expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+  const runs = await browser.open(`${world.svc.url}/runs`, { prepare: forget });
+  await expect.poll(() => text(runs.page, '#notice')).toContain('No API token is set');
+  expect([...failures, ...runs.failures]).toEqual([]);
+  await runs.page.close();
+  await page.close();
+});
+
 test('a subscription runs from GraphiQL over the WebSocket with the token and shows live events', async () => {
   const { run } = await world.start();
   const query = `subscription Watch($runId: ID!) { runUpdated(runId: $runId, afterVersion: 0) { version event { to } run { status } } }`;

@@ -198,12 +198,32 @@ export function mountRunPage(frame: Frame, runId: string): Page {
     if (result?.run && !result.userErrors.length) say('Cancel requested: the step in progress is being stopped.');
   }
 
+  /** Live updates from the last version shown; the server ends them after the run's final transition. */
+  function follow() {
+    subscription?.stop();
+    subscription = watch<{ runUpdated: { version: number; event: RunEvent; run: RunDetail } }>({
+      query: RUN_UPDATED,
+      variables: () => ({ runId, afterVersion: lastVersion }),
+      onData: ({ runUpdated: u }) => {
+        if (u.version <= lastVersion) return;
+        addEvents([u.event]);
+        run = u.run;
+        render();
+      },
+      onState: (state) => frame.live(state, state.kind === 'retrying' ? `, resuming after event ${lastVersion}` : ''),
+      onComplete: () => (run && !ACTIVE_STATUSES.includes(run.status) ? `the run ended ${run.status}.` : null),
+    });
+  }
+
   async function retry(mode: 'RESUME' | 'RESTART') {
     if (mode === 'RESTART' && !confirm('RESTART starts a new run from discovery and submits a new Codex task. Start it?')) return;
     const result = await act(mode, RETRY_MUTATION, { runId, mode, ...(mode === 'RESTART' ? { confirmRestart: true } : {}) });
     if (!result?.run || result.userErrors.length) return;
     if (mode === 'RESTART') location.assign(`/runs/${encodeURIComponent(result.run.id)}`);
-    else say(`Resumed: ${run?.failure?.step ?? 'the failed step'} runs again as a new attempt.`);
+    else {
+      say(`Resumed: ${run?.failure?.step ?? 'the failed step'} runs again as a new attempt.`);
+      follow();
+    }
   }
 
   (async () => {
@@ -219,17 +239,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
       frame.main.replaceChildren(announcer, sections.summary, actionOutput, sections.failure, sections.steps, sections.outputs, sections.events);
       addEvents(events);
       render();
-      subscription = watch<{ runUpdated: { version: number; event: RunEvent; run: RunDetail } }>({
-        query: RUN_UPDATED,
-        variables: () => ({ runId, afterVersion: lastVersion }),
-        onData: ({ runUpdated: u }) => {
-          if (u.version <= lastVersion) return;
-          addEvents([u.event]);
-          run = u.run;
-          render();
-        },
-        onState: (state) => frame.live(state, state.kind === 'retrying' ? `, resuming after event ${lastVersion}` : ''),
-      });
+      follow();
     } catch (error) {
       if (disposed) return;
       frame.notice(describe(error));

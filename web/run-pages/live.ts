@@ -36,6 +36,8 @@ export function watch<T>(options: {
   onData: (data: T) => void;
   onState: (state: LiveState) => void;
   beforeResubscribe?: () => Promise<void>;
+  /** The server ended the subscription: a message to stop with (nothing more will come), or null to subscribe again. */
+  onComplete?: () => string | null;
 }): Watch {
   let stopped = false;
   let failures = 0;
@@ -69,7 +71,11 @@ export function watch<T>(options: {
           if (result.data) options.onData(result.data);
         },
         error: (error) => dropped(error),
-        complete: () => dropped(null),
+        complete: () => {
+          const ended = options.onComplete?.() ?? null;
+          if (ended !== null) stop(ended);
+          else dropped(null);
+        },
       },
     );
   };
