@@ -7,6 +7,7 @@ import { benchChain } from './chain.js';
 import { benchServer } from './database.js';
 import { LOG_LEVEL } from './service.js';
 import { benchSpeckit } from './speckit.js';
+import { benchStartup } from './startup.js';
 import { benchSubscriptions } from './subscriptions.js';
 
 // dist/bench/run.js → bench/RESULTS.md in the source tree.
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
     print(await benchSpeckit());
     print(await benchChain(server, log));
     print(await benchSubscriptions(server));
+    print(await benchStartup());
   } finally {
     await server.stop();
   }
