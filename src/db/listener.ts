@@ -3,16 +3,24 @@ import type { Logger } from '../log.js';
 
 type Handler = (payload: string) => void;
 
+const FIRST_RETRY_MS = 100;
+const LONGEST_RETRY_MS = 5000;
+
 /**
- * One dedicated connection holding LISTEN for a process. When it drops it reconnects with backoff and
- * calls `onReconnect`, so callers catch up from the tables: a notification is a hint, never the data.
+ * One dedicated connection holding LISTEN for a process, whatever happens to the database. A single
+ * reconnect loop owns it: when the connection ends (or a connect fails) the old client is always ended,
+ * the loop waits with backoff and jitter, connects one new client, and calls `onReconnect` so callers
+ * catch up from the tables: a notification is a hint, never the data.
  */
 export class Listener {
   private client: pg.Client | null = null;
   private readonly handlers = new Map<string, Set<Handler>>();
   private readonly reconnectHandlers = new Set<() => void>();
   private closed = false;
-  private retryMs = 100;
+  /** The one running reconnect loop, if any: a second drop while it runs joins it. */
+  private reconnecting: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private wake: (() => void) | null = null;
 
   constructor(
     private readonly url: string,
@@ -20,7 +28,7 @@ export class Listener {
   ) {}
 
   async start(): Promise<void> {
-    await this.connect();
+    this.client = await this.connect();
   }
 
   on(channel: string, handler: Handler): () => void {
@@ -39,40 +47,75 @@ export class Listener {
     return () => this.reconnectHandlers.delete(handler);
   }
 
-  private async connect(): Promise<void> {
+  /** Connections this listener holds open right now (0 or 1): what the fault tests count. */
+  get connections(): number {
+    return this.client ? 1 : 0;
+  }
+
+  /** Connects one client with every LISTEN in place; a client that fails on the way is ended, never kept. */
+  private async connect(): Promise<pg.Client> {
     const client = new pg.Client({ connectionString: this.url, application_name: 'spec-chain-listener', keepAlive: true });
     client.on('notification', (n) => {
       for (const h of this.handlers.get(n.channel) ?? []) h(n.payload ?? '');
     });
-    client.on('error', (err) => this.log.warn({ err: { message: err.message } }, 'listener connection error'));
-    client.on('end', () => {
-      if (this.client === client) this.client = null;
-      if (!this.closed) this.scheduleReconnect();
+    client.on('error', (err) => {
+      this.log.warn({ err: { message: err.message } }, 'listener connection error');
+      this.dropped(client);
     });
-    await client.connect();
-    for (const channel of this.handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-    this.client = client;
-    this.retryMs = 100;
+    client.on('end', () => this.dropped(client));
+    try {
+      await client.connect();
+      for (const channel of this.handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return client;
+    } catch (err) {
+      client.removeAllListeners('end');
+      await client.end().catch(() => {});
+      throw err;
+    }
   }
 
-  private scheduleReconnect(): void {
-    const delay = this.retryMs;
-    this.retryMs = Math.min(this.retryMs * 2, 5000);
-    setTimeout(async () => {
+  /** The current client went away: end it for good and start the reconnect loop unless one runs. */
+  private dropped(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = null;
+    void client.end().catch(() => {});
+    if (!this.closed) this.reconnecting ??= this.reconnect().finally(() => (this.reconnecting = null));
+  }
+
+  private async reconnect(): Promise<void> {
+    for (let failures = 0; !this.closed; failures++) {
+      const base = Math.min(FIRST_RETRY_MS * 2 ** failures, LONGEST_RETRY_MS);
+      await this.sleep(base * (0.5 + Math.random()));
       if (this.closed) return;
       try {
-        await this.connect();
-        this.log.info('listener reconnected');
+        const client = await this.connect();
+        if (this.closed) {
+          await client.end().catch(() => {});
+          return;
+        }
+        this.client = client;
+        this.log.info({ failures }, 'listener reconnected');
         for (const h of this.reconnectHandlers) h();
+        return;
       } catch (err) {
-        this.log.warn({ err: { message: (err as Error).message }, retryInMs: this.retryMs }, 'listener reconnect failed');
-        this.scheduleReconnect();
+        this.log.warn({ err: { message: (err as Error).message }, failures: failures + 1 }, 'listener reconnect failed');
       }
-    }, delay).unref();
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.timer = setTimeout(resolve, ms);
+      this.timer.unref();
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.wake?.();
+    await this.reconnecting;
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => {});
