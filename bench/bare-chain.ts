@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { createBoss, createQueues, QUEUE } from '../src/jobs/boss.js';
+import { loadConfig } from '../src/config.js';
+import { createBoss, QUEUE } from '../src/jobs/queues.js';
+import { createStepQueues } from '../src/jobs/runner.js';
 import { STEP_ORDER } from '../src/interfaces.js';
 import type { Logger } from '../src/log.js';
 import type { ChainUnderTest } from './chain-figures.js';
 
 /**
- * The worker options of src/jobs/chain.ts's startWorkers (which does not export them), at the default
+ * The worker options of src/jobs/runner.ts's startWorking (which does not export them), at the default
  * WORKER_CONCURRENCY of 4: the baseline must poll, batch and run in parallel exactly like the service.
  */
 const WORK_OPTIONS = { batchSize: 2, burstWhenBatchFull: true, localConcurrency: 4, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 10 };
@@ -20,7 +22,7 @@ const CHAIN_TIMEOUT_MS = 60_000;
 export async function startBareChain(databaseUrl: string, log: Logger): Promise<ChainUnderTest> {
   const boss = createBoss(databaseUrl, log, { supervise: true, monitorSeconds: 10, applicationName: 'bench-bare-chain' });
   await boss.start();
-  await createQueues(boss);
+  await createStepQueues(boss, loadConfig({}));
   const ends = new Map<string, () => void>();
   for (const [i, step] of STEP_ORDER.entries()) {
     const next = STEP_ORDER[i + 1];

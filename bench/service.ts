@@ -3,6 +3,7 @@ import WebSocket from 'ws';
 import { closeApp, migrate, openApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
+import { loadTokens, TokenStore } from '../src/server/auth.js';
 import { startHttpServer, type HttpServer } from '../src/server/http.js';
 
 export const TOKENS = {
@@ -33,8 +34,10 @@ export async function startService(databaseUrl: string, env: Record<string, stri
   });
   const log = createLogger(config.logLevel, process.stderr);
   const app = await openApp(config, log, databaseUrl, options);
-  await migrate(app.ds, app.boss, log);
-  const http = await startHttpServer(app, { port: 0, host: '127.0.0.1' });
+  await migrate(app);
+  const tokens = new TokenStore([]);
+  await loadTokens(tokens, config);
+  const http = await startHttpServer(app, tokens, { port: 0, host: '127.0.0.1' });
   return {
     app,
     http,

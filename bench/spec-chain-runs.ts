@@ -5,7 +5,7 @@ import type { Client } from 'graphql-ws';
 import type { DataSource } from 'typeorm';
 import { createCredentialSet } from '../src/credential-sets/store.js';
 import { STEP_ORDER } from '../src/interfaces.js';
-import { startWorking } from '../src/jobs/chain.js';
+import { startWorking } from '../src/jobs/runner.js';
 import { SANDBOX_FEATURE, SANDBOX_REPOSITORY, startSandbox } from '../src/sandbox/index.js';
 import type { ChainUnderTest } from './chain-figures.js';
 import { pushFeatures } from './features.js';

@@ -2,9 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCredentialSet } from '../src/credential-sets/store.js';
-import { poolOf, type Tx } from '../src/db/transaction.js';
-import { Step } from '../src/interfaces.js';
-import { appendEvent, announce } from '../src/runs/events.js';
+import type { Tx } from '../src/db/transaction.js';
+import { Step, StepState } from '../src/interfaces.js';
+import { announce } from '../src/runs/events.js';
+import { noteStep } from '../src/runs/transitions.js';
 import { startRun } from '../src/runs/start.js';
 import { freshDatabase, type BenchServer } from './database.js';
 import { startNaiveFeed } from './naive-feed.js';
@@ -108,7 +109,7 @@ export async function benchSubscriptions(server: BenchServer): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'spec-chain-bench-subs-'));
   const svc = await startService(db.url, { DATA_DIR: dir }, { supervise: false });
   const naive = await startNaiveFeed(db.url);
-  const writer = await poolOf(svc.app.ds).connect();
+  const writer = await svc.app.db.connect();
   // Everything but the writer's own transaction and its NOTIFY: what delivery costs the database.
   const counter = countQueries((client, text) => client === writer || text.includes('pg_notify'));
   try {
@@ -119,22 +120,16 @@ export async function benchSubscriptions(server: BenchServer): Promise<string> {
       codexEnvironment: 'bench',
     });
     // A real run row with its first events; no workers run here, so only the benchmark's transitions follow.
-    const { run } = await startRun(svc.app.ds, svc.app.boss, { repository: 'bench/subscriptions', featureId: '001-bench', credentialSetId: credentialSet!.id });
+    const { run } = await startRun(svc.app, { repository: 'bench/subscriptions', featureId: '001-bench', credentialSetId: credentialSet!.id });
     const runId = run!.id;
     let n = 0;
     const commit = async (): Promise<number> => {
       await writer.query('BEGIN');
-      const version = await appendEvent(writer as Tx, runId, {
-        step: Step.DISCOVER,
-        attempt: 1,
-        from: 'QUEUED',
-        to: 'QUEUED',
-        payload: { message: `benchmark transition ${++n}` },
-      });
+      const version = await noteStep(writer as Tx, runId, Step.DISCOVER, 1, StepState.QUEUED, { message: `benchmark transition ${++n}` });
       await writer.query('COMMIT');
       return version;
     };
-    const ours: Feed = { url: svc.url, runId, subscribers: () => svc.app.feed!.subscriberCount, publish: (version) => announce(svc.app.ds, runId, version) };
+    const ours: Feed = { url: svc.url, runId, subscribers: () => svc.http.feed.subscriberCount, publish: (version) => announce(svc.app.db, runId, version) };
     const plain: Feed = { url: naive.url, runId, subscribers: naive.subscriberCount, publish: (version) => naive.publish({ runId, version }) };
 
     const rows: string[] = [];

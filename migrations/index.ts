@@ -1,4 +1,5 @@
 import { Initial1764000000000 } from './1764000000000-initial.js';
+import { Vocabulary1764100000000 } from './1764100000000-vocabulary.js';
 
 /** Every migration, in order. Listed explicitly so compiled and test runs load the same set. */
-export const MIGRATIONS = [Initial1764000000000];
+export const MIGRATIONS = [Initial1764000000000, Vocabulary1764100000000];

@@ -1,5 +1,20 @@
 // The vocabulary of spec-chain, written once: the database, the GraphQL schema, the code and the logs
 // all use these names.
+//
+// Glossary
+// - run: one startSpecPhase (or RESTART): a chain of the five steps on one phase of one feature of one
+//   repository. Table spec_workflow_run; GraphQL SpecWorkflowRun.
+// - step: one of DISCOVER, SUBMIT, APPLY, PUBLISH, FINALIZE; each is a pg-boss queue.
+// - attempt: one execution of one step of a run (a RESUME makes a new attempt of the failed step).
+//   Table step_attempt, unique per (run, step, attempt); GraphQL StepAttempt.
+// - try: one pick-up of an attempt by a worker; an attempt is tried again after a transient failure or
+//   a lost worker (step_attempt.tries).
+// - claim: the token a worker holds for the try it is running; every write a step makes after its
+//   outside work checks it, so a worker that lost its claim cannot change the run.
+// - best-of-N: how many solutions Codex Cloud works out for one task (1 to 4); never called "attempts".
+// - event: one transition, appended to run_event with the run's next version (1, 2, 3 … no gap).
+// - artifact: a stored output of a step (patch, log, report) or an outside URL (branch, pull request).
+// - credential set: references (env:NAME, file:/path) to the secrets a run uses, never the secrets.
 
 /** The five steps of a run, in chain order. */
 export enum Step {
@@ -29,9 +44,8 @@ export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
   RunStatus.CANCELLED,
 ];
 
-/** The spec's CeleryTaskState.state. */
+/** The state of one attempt of one step (the spec's CeleryTaskState.state). */
 export enum StepState {
-  PENDING = 'PENDING',
   QUEUED = 'QUEUED',
   RUNNING = 'RUNNING',
   WAITING = 'WAITING',
@@ -42,6 +56,9 @@ export enum StepState {
   CANCELLED = 'CANCELLED',
 }
 
+/** States an attempt never leaves. */
+export const FINAL_STEP_STATES: readonly StepState[] = [StepState.SUCCEEDED, StepState.FAILED, StepState.SKIPPED, StepState.CANCELLED];
+
 export enum ArtifactKind {
   CODEX_TASK = 'CODEX_TASK',
   CODEX_LOG = 'CODEX_LOG',
@@ -49,7 +66,6 @@ export enum ArtifactKind {
   CONFLICT_REPORT = 'CONFLICT_REPORT',
   APPLY_OUTPUT = 'APPLY_OUTPUT',
   BRANCH = 'BRANCH',
-  COMMIT = 'COMMIT',
   PULL_REQUEST = 'PULL_REQUEST',
   RETRY_CONTEXT = 'RETRY_CONTEXT',
   PROMPT = 'PROMPT',
@@ -61,6 +77,12 @@ export enum FailureKind {
   TRANSIENT = 'TRANSIENT',
   CREDENTIALS = 'CREDENTIALS',
   PERMANENT = 'PERMANENT',
+}
+
+/** The outside services a credential set holds secrets for; a credentials failure names which one. */
+export enum Service {
+  CODEX = 'CODEX',
+  GITHUB = 'GITHUB',
 }
 
 /** Every failure the chain can report. Each has its remediation text in src/runs/remediation.ts. */
@@ -88,3 +110,49 @@ export enum FailureCode {
   WORKER_LOST = 'WORKER_LOST',
   INTERNAL = 'INTERNAL',
 }
+
+/** The failure codes that mean a secret must be fixed before anything can go on. */
+export const CREDENTIAL_FAILURES: readonly FailureCode[] = [
+  FailureCode.CREDENTIALS_MISSING,
+  FailureCode.CREDENTIALS_INVALID,
+  FailureCode.CREDENTIALS_EXPIRED,
+  FailureCode.PERMISSION_DENIED,
+];
+
+/** Why a mutation changed nothing (the `userErrors` of every payload). */
+export enum UserErrorCode {
+  REQUIRED = 'REQUIRED',
+  NOT_FOUND = 'NOT_FOUND',
+  INVALID_REPOSITORY = 'INVALID_REPOSITORY',
+  INVALID_FEATURE_ID = 'INVALID_FEATURE_ID',
+  INVALID_BRANCH = 'INVALID_BRANCH',
+  INVALID_BEST_OF_N = 'INVALID_BEST_OF_N',
+  INVALID_IDEMPOTENCY_KEY = 'INVALID_IDEMPOTENCY_KEY',
+  INVALID_NAME = 'INVALID_NAME',
+  INVALID_SECRET_REF = 'INVALID_SECRET_REF',
+  NAME_TAKEN = 'NAME_TAKEN',
+  IN_USE = 'IN_USE',
+  UNKNOWN_CREDENTIAL_SET = 'UNKNOWN_CREDENTIAL_SET',
+  CREDENTIAL_SET_NOT_FOR_REPOSITORY = 'CREDENTIAL_SET_NOT_FOR_REPOSITORY',
+  CODEX_ENVIRONMENT_REQUIRED = 'CODEX_ENVIRONMENT_REQUIRED',
+  RUN_ACTIVE = 'RUN_ACTIVE',
+  RUN_FINISHED = 'RUN_FINISHED',
+  NOT_RESUMABLE = 'NOT_RESUMABLE',
+  CONFIRMATION_REQUIRED = 'CONFIRMATION_REQUIRED',
+  /** A retry refused because the secret that failed is still broken: the run's credential failure code. */
+  CREDENTIALS_MISSING = 'CREDENTIALS_MISSING',
+  CREDENTIALS_INVALID = 'CREDENTIALS_INVALID',
+  CREDENTIALS_EXPIRED = 'CREDENTIALS_EXPIRED',
+  PERMISSION_DENIED = 'PERMISSION_DENIED',
+}
+
+/** An input problem: nothing was created or changed. */
+export interface UserErrorData {
+  code: UserErrorCode;
+  field: string | null;
+  message: string;
+}
+
+/** A UUID as PostgreSQL stores it (any version), so an id that is not one is refused before a query. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (value: string): boolean => UUID.test(value);

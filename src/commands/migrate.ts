@@ -9,7 +9,7 @@ export default async function migrateCommand(): Promise<number> {
   const db = await resolveDatabase(config, log, false);
   const app = await openApp(config, log, db.url, { supervise: false });
   try {
-    await migrate(app.ds, app.boss, log);
+    await migrate(app);
     log.info('database is up to date');
   } finally {
     await closeApp(app);

@@ -1,15 +1,16 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../config.js';
-import { closeApp, migrate, openApp, reloadTokens, type App } from '../app.js';
+import { closeApp, migrate, openApp, type App } from '../app.js';
 import { freePort } from '../db/embedded.js';
 import { createLogger, type Logger } from '../log.js';
 import { localUrl, startHttpServer, type HttpServer } from '../server/http.js';
+import { loadTokens, TokenStore } from '../server/auth.js';
 import { ensureLocalToken, localTokenPath, readLocalToken } from '../server/local-token.js';
 import { PROJECT_ROOT } from '../server/paths.js';
 import { resolveDatabase } from './database.js';
-import { shutdown } from '../jobs/boss.js';
-import { startWorking } from '../jobs/chain.js';
+import { shutdown } from '../jobs/queues.js';
+import { startWorking } from '../jobs/runner.js';
 import { enterSandbox, sandboxWanted } from '../sandbox/mode.js';
 
 /** One Ctrl-C in a terminal under `npm start` arrives twice: from the terminal and forwarded by npm. */
@@ -27,9 +28,12 @@ export default async function startCommand(_argv: string[], name: 'start' | 'ser
   const serve = name === 'start' || name === 'serve';
   const work = name === 'start' || name === 'work';
   if (name === 'start') await warnIfStale(log);
+  // Tokens first (serve only): a bad API_TOKENS_FILE stops start-up before anything is opened.
+  const tokens = new TokenStore([]);
+  if (serve) await loadTokens(tokens, config);
   const db = await resolveDatabase(config, log, name === 'start');
   let app: App = await openApp(config, log, db.url, { supervise: work });
-  if (name === 'start') await migrate(app.ds, app.boss, log);
+  if (name === 'start') await migrate(app);
 
   // The sandbox lives in one process with its emulators (`start` only), served on the main port.
   let port = config.port;
@@ -43,10 +47,10 @@ export default async function startCommand(_argv: string[], name: 'start' | 'ser
     : undefined;
 
   const tokenFile = localTokenPath(config.dataDir);
-  const usesLocalToken = serve && app.tokens.size === 0;
+  const usesLocalToken = serve && tokens.size === 0;
   if (usesLocalToken) {
     const { token, created } = await ensureLocalToken(tokenFile);
-    app.tokens.setLocalAdminToken(token);
+    tokens.setLocalAdminToken(token);
     // Printed to the terminal only, never logged.
     process.stdout.write(
       `\nNo API_TOKENS configured: ${created ? 'generated a' : 'using the'} local admin token, kept in ${tokenFile}` +
@@ -57,15 +61,17 @@ export default async function startCommand(_argv: string[], name: 'start' | 'ser
   const working = work ? await startWorking(app) : undefined;
   let http: HttpServer | undefined;
   if (serve) {
-    http = await startHttpServer(app, { port, host: config.host, mounts: sandbox ? { [SANDBOX_PREFIX]: sandbox.handle } : {} });
+    http = await startHttpServer(app, tokens, { port, host: config.host, mounts: sandbox ? { [SANDBOX_PREFIX]: sandbox.handle } : {} });
     log.info({ url: http.url, graphiql: `${http.url}/`, graphql: `${http.url}/graphql`, runs: `${http.url}/runs` }, 'serving');
   }
 
   process.on('SIGHUP', () => {
+    if (!serve) return;
     void (async () => {
-      await reloadTokens(app);
+      await loadTokens(tokens, config);
+      log.info({ tokens: tokens.size }, 'API tokens loaded');
       // A deleted token file revokes the local admin token at once.
-      if (usesLocalToken) app.tokens.setLocalAdminToken(await readLocalToken(tokenFile));
+      if (usesLocalToken) tokens.setLocalAdminToken(await readLocalToken(tokenFile));
     })().catch((err) => log.error({ err: { message: (err as Error).message } }, 'token reload failed; the previous tokens stay'));
   });
 

@@ -1,12 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { CredentialSet } from '../entities/index.js';
+import { isUuid, UserErrorCode, type UserErrorData } from '../interfaces.js';
 import { isSecretRef } from '../providers/secrets.js';
 
-export interface UserErrorData {
-  code: string;
-  field: string | null;
-  message: string;
-}
+export type { UserErrorData };
 
 export interface CredentialSetFields {
   name?: string | null;
@@ -23,23 +20,23 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 function check(fields: CredentialSetFields, required: (keyof CredentialSetFields)[]): UserErrorData[] {
   const errors: UserErrorData[] = [];
   for (const key of required) {
-    if (fields[key] === undefined || fields[key] === null) errors.push({ code: 'REQUIRED', field: key, message: `${key} is required.` });
+    if (fields[key] === undefined || fields[key] === null) errors.push({ code: UserErrorCode.REQUIRED, field: key, message: `${key} is required.` });
   }
   if (fields.name != null && !NAME.test(fields.name)) {
-    errors.push({ code: 'INVALID_NAME', field: 'name', message: 'name must be 1-100 letters, digits, dots, dashes or underscores.' });
+    errors.push({ code: UserErrorCode.INVALID_NAME, field: 'name', message: 'name must be 1-100 letters, digits, dots, dashes or underscores.' });
   }
   for (const key of ['codexAuthRef', 'githubTokenRef'] as const) {
     const ref = fields[key];
     if (ref != null && !isSecretRef(ref)) {
       errors.push({
-        code: 'INVALID_SECRET_REF',
+        code: UserErrorCode.INVALID_SECRET_REF,
         field: key,
         message: `${key} must be a reference (env:NAME or file:/absolute/path), never the secret itself.`,
       });
     }
   }
   for (const repo of fields.repositories ?? []) {
-    if (!REPOSITORY.test(repo)) errors.push({ code: 'INVALID_REPOSITORY', field: 'repositories', message: `"${repo}" is not owner/name.` });
+    if (!REPOSITORY.test(repo)) errors.push({ code: UserErrorCode.INVALID_REPOSITORY, field: 'repositories', message: `"${repo}" is not owner/name.` });
   }
   return errors;
 }
@@ -49,11 +46,11 @@ export function listCredentialSets(ds: DataSource): Promise<CredentialSet[]> {
 }
 
 export function getCredentialSet(ds: DataSource, id: string): Promise<CredentialSet | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return Promise.resolve(null);
+  if (!isUuid(id)) return Promise.resolve(null);
   return ds.getRepository(CredentialSet).findOneBy({ id });
 }
 
-const nameTaken = (name: string): UserErrorData => ({ code: 'NAME_TAKEN', field: 'name', message: `A credential set named "${name}" exists.` });
+const nameTaken = (name: string): UserErrorData => ({ code: UserErrorCode.NAME_TAKEN, field: 'name', message: `A credential set named "${name}" exists.` });
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
 
 export async function createCredentialSet(
@@ -87,7 +84,7 @@ export async function updateCredentialSet(
   fields: CredentialSetFields,
 ): Promise<{ credentialSet: CredentialSet | null; userErrors: UserErrorData[] }> {
   const existing = await getCredentialSet(ds, id);
-  if (!existing) return { credentialSet: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: `No credential set ${id}.` }] };
+  if (!existing) return { credentialSet: null, userErrors: [{ code: UserErrorCode.NOT_FOUND, field: 'id', message: `No credential set ${id}.` }] };
   const userErrors = check(fields, []);
   if (userErrors.length) return { credentialSet: null, userErrors };
   for (const key of ['name', 'codexAuthRef', 'githubTokenRef', 'repositories'] as const) {
@@ -107,10 +104,10 @@ export async function updateCredentialSet(
 
 export async function deleteCredentialSet(ds: DataSource, id: string): Promise<UserErrorData[]> {
   const existing = await getCredentialSet(ds, id);
-  if (!existing) return [{ code: 'NOT_FOUND', field: 'id', message: `No credential set ${id}.` }];
+  if (!existing) return [{ code: UserErrorCode.NOT_FOUND, field: 'id', message: `No credential set ${id}.` }];
   const [{ count }] = await ds.query('SELECT count(*)::int AS count FROM spec_workflow_run WHERE credential_set_id = $1', [id]);
   if (count > 0) {
-    return [{ code: 'IN_USE', field: 'id', message: `${count} run(s) reference this credential set; it is kept so their history stays readable.` }];
+    return [{ code: UserErrorCode.IN_USE, field: 'id', message: `${count} run(s) reference this credential set; it is kept so their history stays readable.` }];
   }
   await ds.getRepository(CredentialSet).delete({ id });
   return [];

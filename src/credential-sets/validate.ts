@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { CredentialSet } from '../entities/index.js';
 import type { Logger } from '../log.js';
 import { checkCredentials } from '../providers/preflight.js';
+import { UserErrorCode } from '../interfaces.js';
 import { getCredentialSet, type UserErrorData } from './store.js';
 
 /**
@@ -17,7 +18,7 @@ export async function validateCredentialSet(
   repository: string | null,
 ): Promise<{ credentialSet: CredentialSet | null; userErrors: UserErrorData[] }> {
   const set = await getCredentialSet(ds, id);
-  if (!set) return { credentialSet: null, userErrors: [{ code: 'NOT_FOUND', field: 'id', message: `No credential set ${id}.` }] };
+  if (!set) return { credentialSet: null, userErrors: [{ code: UserErrorCode.NOT_FOUND, field: 'id', message: `No credential set ${id}.` }] };
   const issues = await checkCredentials(config, set, { repository, environment: null, codex: true, github: true }, log);
   set.validatedAt = new Date();
   set.validationIssues = issues;

@@ -9,8 +9,8 @@ export function poolOf(ds: DataSource): pg.Pool {
   return (ds.driver as unknown as { master: pg.Pool }).master;
 }
 
-export async function inTransaction<T>(ds: DataSource, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  const client = await poolOf(ds).connect();
+export async function inTransaction<T>(db: pg.Pool, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const client = await db.connect();
   try {
     await client.query('BEGIN');
     const result = await fn(client);

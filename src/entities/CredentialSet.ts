@@ -1,8 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import type { FailureCode } from '../interfaces.js';
 
 export interface CredentialIssue {
   ref: string;
-  code: string;
+  code: FailureCode;
   message: string;
 }
 

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import { RunStatus, Step } from '../interfaces.js';
+import { FailureCode, RunStatus, Step } from '../interfaces.js';
 
 /** The phase a run works on, as discovery found it (a snapshot: tasks.md may change later). */
 export interface PhaseSnapshot {
@@ -50,12 +50,9 @@ export class SpecWorkflowRun {
   @Column({ name: 'codex_environment', type: 'text', nullable: true })
   codexEnvironment: string | null;
 
-  @Column({ name: 'model', type: 'text', nullable: true })
-  model: string | null;
-
-  /** Codex best-of-N attempts, 1 to 4. */
-  @Column({ name: 'codex_attempts', type: 'int', default: 1 })
-  codexAttempts: number;
+  /** How many solutions Codex works out for the task (best-of-N), 1 to 4. */
+  @Column({ name: 'codex_best_of_n', type: 'int', default: 1 })
+  codexBestOfN: number;
 
   @Column({ name: 'sandbox', type: 'boolean', default: false })
   sandbox: boolean;
@@ -81,8 +78,8 @@ export class SpecWorkflowRun {
   @Column({ name: 'pull_request_url', type: 'text', nullable: true })
   pullRequestUrl: string | null;
 
-  @Column({ name: 'failure_code', type: 'text', nullable: true })
-  failureCode: string | null;
+  @Column({ name: 'failure_code', type: 'enum', enum: FailureCode, enumName: 'failure_code', nullable: true })
+  failureCode: FailureCode | null;
 
   @Column({ name: 'failure_step', type: 'enum', enum: Step, enumName: 'step_name', nullable: true })
   failureStep: Step | null;

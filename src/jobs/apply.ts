@@ -1,18 +1,17 @@
-import { ArtifactKind, FailureCode } from '../interfaces.js';
+import { ArtifactKind, FailureCode, Step } from '../interfaces.js';
 import { execJsonLines, type TaskSnapshot } from '../providers/codex-cloud/index.js';
 import { ProviderError } from '../providers/errors.js';
 import { branchName } from '../providers/git/index.js';
-import type { ArtifactInput } from '../runs/artifacts.js';
-import { codexLogName } from './submit.js';
-import { StepFailure, type StepContext, type StepWork } from './step.js';
+import { CODEX_LOG_NAME } from '../runs/artifacts.js';
+import type { ArtifactInput } from '../runs/db/artifacts.js';
+import { standardPolicy, StepFailure, type StepContext, type StepDefinition, type StepResult } from './step.js';
 
-/** The commit a run makes: fixed author, date and message, so any worker re-creates the same sha. */
-export function commitFor(ctx: Pick<StepContext, 'run' | 'app'>) {
+/** The commit a run makes: fixed date and message (the author is the provider's), so any worker re-creates the same sha. */
+export function commitFor(ctx: Pick<StepContext, 'run'>) {
   const { run } = ctx;
   const phase = run.phase!;
   return {
     message: `${run.featureId}: Phase ${phase.id} ${phase.title}\n\nImplements ${phase.openTaskIds.join(', ')} of ${run.tasksPath}.\nCodex task: ${run.codexTaskUrl}\nspec-chain-run: ${run.id}\n`,
-    author: ctx.app.config.gitAuthor,
     date: run.createdAt,
   };
 }
@@ -72,30 +71,20 @@ export async function applyAndCommit(ctx: StepContext, diff: string, evidence: A
 }
 
 /**
- * apply: poll the Codex task durably (the step re-queues itself with a growing delay instead of sleeping
- * in a worker), then apply its diff and commit. No diff, an error or the deadline end the run with the reason.
+ * apply: look at the Codex task (the runner re-queues the attempt with a growing pause while it is
+ * still running, and fails it at the policy's deadline), then apply its diff and commit. No diff or an
+ * error end the run with the reason.
  */
-export const apply: StepWork = async (ctx) => {
-  const { run, providers, artifacts, signal, state, app } = ctx;
-  const polls = Number(state.payload?.polls ?? 0) + 1;
+async function applyPatch(ctx: StepContext): Promise<StepResult> {
+  const { run, providers, artifacts, signal, attempt } = ctx;
+  const polls = Number(attempt.payload?.polls ?? 0) + 1;
   const snapshot = await providers.codex.getTask(run.codexTaskId!, signal);
-  const log = await artifacts.append(run.id, codexLogName, ArtifactKind.CODEX_LOG, logLines(snapshot, polls));
+  const log = await artifacts.append(run.id, CODEX_LOG_NAME, ArtifactKind.CODEX_LOG, logLines(snapshot, polls));
 
   if (snapshot.status === 'PENDING') {
-    const { codexPollDeadlineMinutes, codexPollIntervalSeconds, codexPollMaxIntervalSeconds } = app.config;
-    const waited = Date.now() - (state.startedAt ?? new Date()).getTime();
-    if (waited > codexPollDeadlineMinutes * 60_000) {
-      throw new StepFailure(
-        FailureCode.CODEX_TIMEOUT,
-        `Codex task ${snapshot.taskId} is still ${snapshot.turnStatus ?? 'pending'} after ${codexPollDeadlineMinutes} minutes (${polls} polls).`,
-        [log],
-      );
-    }
-    const delayMs = Math.min(codexPollIntervalSeconds * 1000 * 1.5 ** (polls - 1), codexPollMaxIntervalSeconds * 1000);
     return {
       kind: 'wait',
-      message: `Codex task ${snapshot.turnStatus ?? 'pending'}; poll ${polls}, next in ${Math.round(delayMs / 1000)} s`,
-      delayMs,
+      message: `Codex task ${snapshot.turnStatus ?? 'pending'} (look ${polls})`,
       artifacts: [log],
       payload: { polls, turnStatus: snapshot.turnStatus, taskId: snapshot.taskId },
     };
@@ -119,4 +108,19 @@ export const apply: StepWork = async (ctx) => {
     artifacts: [log, patch, ...applied],
     payload: { polls, commitSha: sha, branch, diffStats: snapshot.diffStats },
   };
+}
+
+export const apply: StepDefinition = {
+  step: Step.APPLY,
+  policy: (config) => ({
+    ...standardPolicy(config, 30 * 60),
+    poll: {
+      firstMs: config.codexPollIntervalSeconds * 1000,
+      maxMs: config.codexPollMaxIntervalSeconds * 1000,
+      factor: 1.5,
+      deadlineMs: config.codexPollDeadlineMinutes * 60_000,
+      code: FailureCode.CODEX_TIMEOUT,
+    },
+  }),
+  run: applyPatch,
 };

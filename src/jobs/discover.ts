@@ -1,6 +1,6 @@
-import { ArtifactKind, FailureCode } from '../interfaces.js';
+import { ArtifactKind, FailureCode, Step } from '../interfaces.js';
 import { buildPhasePrompt, discoverFeature, SpecErrorCode, type SpecError } from '../speckit/index.js';
-import { StepFailure, type StepWork } from './step.js';
+import { standardPolicy, StepFailure, type StepContext, type StepDefinition, type StepResult } from './step.js';
 
 const FEATURE_ERRORS: string[] = [SpecErrorCode.FEATURE_ID_INVALID, SpecErrorCode.FEATURE_UNKNOWN, SpecErrorCode.FEATURE_MISSING];
 const where = (e: SpecError) => `${e.file}${e.line ? `:${e.line}` : ''}`;
@@ -9,7 +9,7 @@ const where = (e: SpecError) => `${e.file}${e.line ? `:${e.line}` : ''}`;
  * discover: check out the base branch, find the feature's tasks.md and the next phase with open tasks.
  * A malformed or missing file fails the run at once with the file and line; no open phase ends it NO_WORK.
  */
-export const discover: StepWork = async ({ run, providers, artifacts, signal }) => {
+async function discoverPhase({ run, providers, artifacts, signal }: StepContext): Promise<StepResult> {
   const worktree = await providers.git.prepareWorktree({
     repository: run.repository,
     baseBranch: run.baseBranch,
@@ -59,4 +59,11 @@ export const discover: StepWork = async ({ run, providers, artifacts, signal }) 
     artifacts: [await artifacts.write(run.id, 'prompt.md', ArtifactKind.PROMPT, prompt, 'text/markdown; charset=utf-8')],
     payload: { phase: { id: phase.id, title: phase.title, line: phase.line }, openTaskIds, counts, baseSha: worktree.baseSha },
   };
+}
+
+export const discover: StepDefinition = {
+  step: Step.DISCOVER,
+  // Reading a repository's files is quick; ten minutes covers a first fetch of a large history.
+  policy: (config) => standardPolicy(config, 10 * 60),
+  run: discoverPhase,
 };

@@ -1,8 +1,8 @@
-import { ArtifactKind } from '../interfaces.js';
-import type { StepWork } from './step.js';
+import { ArtifactKind, Step } from '../interfaces.js';
+import { standardPolicy, type StepContext, type StepDefinition, type StepResult } from './step.js';
 
 /** finalize: the run's summary artifact; the runner then marks the run SUCCEEDED. */
-export const finalize: StepWork = async ({ run, artifacts, providers }) => {
+async function finalizeRun({ run, artifacts, providers }: StepContext): Promise<StepResult> {
   const summary = {
     runId: run.id,
     repository: run.repository,
@@ -24,4 +24,10 @@ export const finalize: StepWork = async ({ run, artifacts, providers }) => {
     artifacts: [artifact],
     payload: summary,
   };
+}
+
+export const finalize: StepDefinition = {
+  step: Step.FINALIZE,
+  policy: (config) => standardPolicy(config, 5 * 60),
+  run: finalizeRun,
 };

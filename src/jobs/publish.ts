@@ -1,7 +1,7 @@
-import { ArtifactKind, FailureCode } from '../interfaces.js';
+import { ArtifactKind, FailureCode, Service, Step } from '../interfaces.js';
 import { credentials, permanent } from '../providers/errors.js';
 import { applyAndCommit } from './apply.js';
-import type { StepContext, StepWork } from './step.js';
+import { standardPolicy, type StepContext, type StepDefinition, type StepResult } from './step.js';
 
 function pullRequestText(ctx: StepContext): { title: string; body: string } {
   const { run } = ctx;
@@ -25,12 +25,12 @@ function pullRequestText(ctx: StepContext): { title: string; body: string } {
  * pushed), re-create the run's commit from the stored patch (same sha on any worker), push the branch in
  * one atomic push, then create or update the pull request. A repeat finds the same branch and pull request.
  */
-export const publish: StepWork = async (ctx) => {
-  const { run, providers, artifacts, signal } = ctx;
+async function publishBranch(ctx: StepContext): Promise<StepResult> {
+  const { run, providers, artifacts, signal, guard } = ctx;
   const issues = await providers.github.checkAccess(run.repository, signal);
   if (issues.length) {
     const first = issues[0]!;
-    throw credentials(first.code as FailureCode, issues.map((i) => i.message).join(' '), { secretRef: first.ref });
+    throw credentials(first.code as FailureCode, issues.map((i) => i.message).join(' '), { secretRef: first.ref, service: Service.GITHUB });
   }
   const patch = (await artifacts.read(`${run.id}/patch.diff`)).toString('utf8');
   const { sha, path } = await applyAndCommit(ctx, patch, []);
@@ -39,6 +39,7 @@ export const publish: StepWork = async (ctx) => {
   }
   const branch = run.branch!;
   const state = await providers.github.getRepositoryState({ repository: run.repository, branch }, signal);
+  await guard();
   const push = await providers.git.pushBranch({
     repository: run.repository,
     worktreePath: path,
@@ -48,6 +49,7 @@ export const publish: StepWork = async (ctx) => {
     auth: await providers.gitAuth(),
     signal,
   });
+  await guard();
   const pr = await providers.github.upsertPullRequest(
     { repository: run.repository, baseBranch: run.baseBranch, headBranch: branch, ...pullRequestText(ctx) },
     signal,
@@ -62,4 +64,11 @@ export const publish: StepWork = async (ctx) => {
     ],
     payload: { branch, commitSha: sha, pushed: push.updated, pullRequest: { number: pr.number, url: pr.url, created: pr.created } },
   };
+}
+
+export const publish: StepDefinition = {
+  step: Step.PUBLISH,
+  // A push of a large change over a slow link is the longest outside call of the chain.
+  policy: (config) => standardPolicy(config, 30 * 60),
+  run: publishBranch,
 };

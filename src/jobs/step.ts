@@ -1,48 +1,100 @@
-import type { App } from '../app.js';
-import type { CredentialSet } from '../entities/index.js';
+import type { Config } from '../config.js';
 import type { FailureCode, Step } from '../interfaces.js';
 import { FailureKind } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { ProviderError } from '../providers/errors.js';
 import type { Providers } from '../providers/index.js';
-import type { ArtifactInput, ArtifactStore } from '../runs/artifacts.js';
-import type { Run, RunFields, StepRow } from '../runs/transitions.js';
+import type { ArtifactStore } from '../runs/artifacts.js';
+import type { ArtifactInput } from '../runs/db/artifacts.js';
+import type { Run, RunFields } from '../runs/db/runs.js';
 
-/** What a step's own work receives. The bookkeeping around it lives once, in the chain runner. */
+// What a step is to the runtime: its own work, and the policy the runtime applies around it.
+
+/** How the runtime treats a step: read by the runner alone, so a step body never loops or sleeps. */
+export interface StepPolicy {
+  /** Transient failures (network, 5xx, rate limits) tried again in the same attempt before the run fails. */
+  retries: number;
+  /** Pause before try n + 1: base × 2^(n − 1), capped, ±20 % jitter; a service's retry-after wins. */
+  backoff: { baseMs: number; maxMs: number };
+  /** The runner ends a try that runs longer than this (pg-boss's expiry sits just above it). */
+  timeoutSeconds: number;
+  /**
+   * A step that waits on something outside (APPLY on a Codex task): the pause before look n
+   * (first × factor^(n − 1), capped) and how long the attempt may wait in all before it fails with `code`.
+   */
+  poll?: { firstMs: number; maxMs: number; factor: number; deadlineMs: number; code: FailureCode };
+}
+
+/** The attempt a step runs in, as claimed: `payload` holds what an earlier try or poll reported. */
+export interface AttemptInfo {
+  number: number;
+  /** This try's number within the attempt (1 for the first pick-up). */
+  tries: number;
+  startedAt: Date;
+  payload: Record<string, unknown> | null;
+}
+
+/** What a step's own work receives, and nothing more. */
 export interface StepContext {
-  app: App;
   run: Run;
-  step: Step;
-  attempt: number;
-  /** This attempt's row as claimed: `payload` holds what an earlier try reported (e.g. poll counts). */
-  state: StepRow;
-  credentialSet: CredentialSet;
+  attempt: AttemptInfo;
   providers: Providers;
   artifacts: ArtifactStore;
-  /** Aborted when the run is cancelled: pass it to every outside call. */
+  /** Aborted when the run is cancelled, the claim is lost or the try times out: pass it to every outside call. */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * Throws when this worker no longer holds the attempt (another took it over): call it right before
+   * creating anything outside (a Codex task, a push, a pull request), so a late worker creates nothing.
+   */
+  guard(): Promise<void>;
 }
 
 export type StepResult =
   /** The step is finished: write its outputs and artifacts and queue the next step. */
   | { kind: 'done'; message: string; outputs?: RunFields; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> }
-  /** Not yet (a Codex task still running): run this step again after `delayMs`, durably. */
-  | { kind: 'wait'; message: string; delayMs: number; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> }
+  /** Not yet (a Codex task still running): look again after the policy's poll pause, durably. */
+  | { kind: 'wait'; message: string; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> }
   /** Nothing to do: the run ends NO_WORK and the later steps are skipped. */
   | { kind: 'no-work'; message: string; outputs?: RunFields; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> };
 
 export type StepWork = (ctx: StepContext) => Promise<StepResult>;
 
-/** A permanent failure found by a step itself, with the artifacts the operator needs to act on it. */
+/** A step: its work and its policy, side by side in its own file. */
+export interface StepDefinition {
+  step: Step;
+  policy: (config: Config) => StepPolicy;
+  run: StepWork;
+}
+
+/** The policy most steps share: the configured retries, backoff from 1 s to 5 min. */
+export function standardPolicy(config: Config, timeoutSeconds: number): StepPolicy {
+  return { retries: config.stepRetryLimit, backoff: { baseMs: 1000, maxMs: 5 * 60_000 }, timeoutSeconds };
+}
+
+/**
+ * A failure found by a step itself, with the artifacts the operator needs to act on it, and the outputs
+ * that exist outside whatever happens next (a branch already pushed, a pull request already open).
+ */
 export class StepFailure extends ProviderError {
+  readonly outputs: RunFields;
+
   constructor(
     code: FailureCode,
     message: string,
     readonly artifacts: ArtifactInput[] = [],
-    options: { details?: Record<string, unknown>; kind?: FailureKind; secretRef?: string } = {},
+    options: { details?: Record<string, unknown>; kind?: FailureKind; secretRef?: string; outputs?: RunFields; cause?: unknown } = {},
   ) {
     super(options.kind ?? FailureKind.PERMANENT, code, message, options);
     this.name = 'StepFailure';
+    this.outputs = options.outputs ?? {};
+  }
+}
+
+/** Thrown by `guard()`: this worker's claim is gone, so whatever it has not done yet must not be done. */
+export class ClaimLost extends Error {
+  constructor(readonly runId: string, readonly step: Step, readonly attempt: number) {
+    super(`the ${step} attempt ${attempt} of run ${runId} is no longer held by this worker`);
+    this.name = 'ClaimLost';
   }
 }

@@ -1,40 +1,57 @@
-import { ArtifactKind } from '../interfaces.js';
+import { ArtifactKind, Step } from '../interfaces.js';
 import { execJsonLines } from '../providers/codex-cloud/index.js';
-import type { StepWork } from './step.js';
+import { CODEX_LOG_NAME } from '../runs/artifacts.js';
+import { standardPolicy, type StepContext, type StepDefinition, type StepResult } from './step.js';
 
 /** The line that lets a restarted submit find the task it created before a crash. */
 export const taskMarker = (runId: string) => `spec-chain-run: ${runId}`;
-export const codexLogName = 'codex-log.jsonl';
 
 /**
  * submit: hand the phase to Codex Cloud. Credentials are checked before anything is created, and a
- * task this run created earlier (found by its marker) is adopted instead of creating a second one.
+ * task this run created earlier (found by its marker, searching back to when the attempt began) is
+ * adopted instead of creating a second one.
  */
-export const submit: StepWork = async ({ run, providers, artifacts, signal, attempt, state }) => {
+async function submitPhase({ run, providers, artifacts, signal, attempt, guard }: StepContext): Promise<StepResult> {
   await providers.codex.checkCredentials(signal);
   const environment = await providers.codex.resolveEnvironment(run.repository, run.codexEnvironment ?? '', signal);
   const marker = taskMarker(run.id);
   // Only an earlier try or attempt can have created a task for this run: the first one need not look.
-  const mayExist = attempt > 1 || state.tries > 1;
-  let taskId = run.codexTaskId ?? (mayExist ? await providers.codex.findTaskByMarker(environment.id, marker, run.createdAt, signal) : null);
+  const mayExist = run.codexTaskId === null && (attempt.number > 1 || attempt.tries > 1);
+  const search = mayExist ? await providers.codex.findTaskByMarker(environment.id, marker, run.createdAt, signal) : null;
+  let taskId = run.codexTaskId ?? search?.taskId ?? null;
   const adopted = taskId !== null;
   let url: string;
   if (taskId) {
     url = (await providers.codex.getTask(taskId, signal)).url;
   } else {
+    await guard();
     const task = await providers.codex.submitTask(
-      { environmentId: environment.id, branch: run.baseBranch, prompt: run.phase!.prompt, attempts: run.codexAttempts, marker },
+      { environmentId: environment.id, branch: run.baseBranch, prompt: run.phase!.prompt, bestOfN: run.codexBestOfN, marker },
       signal,
     );
     taskId = task.taskId;
     url = task.url;
   }
-  const log = await artifacts.append(run.id, codexLogName, ArtifactKind.CODEX_LOG, execJsonLines({ kind: 'submitted', taskId }).join('\n') + '\n');
+  const log = await artifacts.append(run.id, CODEX_LOG_NAME, ArtifactKind.CODEX_LOG, execJsonLines({ kind: 'submitted', taskId }).join('\n') + '\n');
+  const how = search
+    ? search.taskId
+      ? `adopted Codex task ${taskId} created before a restart (found by its marker after reading ${search.tasksRead} tasks on ${search.pagesRead} pages)`
+      : `submitted Codex task ${taskId}: no earlier task of this run among the ${search.tasksRead} tasks created since it started` +
+        (search.complete ? '' : ` (${search.incomplete}: a task made before the restart could not be ruled out)`)
+    : adopted
+      ? `Codex task ${taskId} already recorded`
+      : `submitted Codex task ${taskId}`;
   return {
     kind: 'done',
-    message: adopted ? `adopted Codex task ${taskId} created before a restart` : `submitted Codex task ${taskId}`,
+    message: how,
     outputs: { codexTaskId: taskId, codexTaskUrl: url, codexEnvironment: environment.id },
     artifacts: [{ kind: ArtifactKind.CODEX_TASK, location: url }, log],
-    payload: { taskId, url, environmentId: environment.id, adopted },
+    payload: { taskId, url, environmentId: environment.id, adopted, ...(search ? { search } : {}) },
   };
+}
+
+export const submit: StepDefinition = {
+  step: Step.SUBMIT,
+  policy: (config) => standardPolicy(config, 10 * 60),
+  run: submitPhase,
 };

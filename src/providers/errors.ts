@@ -1,4 +1,4 @@
-import { FailureCode, FailureKind } from '../interfaces.js';
+import { FailureCode, FailureKind, type Service } from '../interfaces.js';
 
 /**
  * The one error type providers throw. The chain runner decides from `kind` whether to retry in place
@@ -11,6 +11,8 @@ export class ProviderError extends Error {
   readonly code: FailureCode;
   readonly retryAfterMs: number | undefined;
   readonly secretRef: string | undefined;
+  /** The service whose credential failed (a CREDENTIALS failure's remediation names it). */
+  readonly service: Service | undefined;
   /** Extra facts for the operator (HTTP status, GitHub error type, ...), never a secret. */
   readonly details: Record<string, unknown>;
 
@@ -18,7 +20,7 @@ export class ProviderError extends Error {
     kind: FailureKind,
     code: FailureCode,
     message: string,
-    options: { retryAfterMs?: number; secretRef?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+    options: { retryAfterMs?: number; secretRef?: string; service?: Service; details?: Record<string, unknown>; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProviderError';
@@ -26,6 +28,7 @@ export class ProviderError extends Error {
     this.code = code;
     this.retryAfterMs = options.retryAfterMs;
     this.secretRef = options.secretRef;
+    this.service = options.service;
     this.details = options.details ?? {};
   }
 }

@@ -40,7 +40,7 @@ export function createProviders(config: Config, credentialSet: CredentialSet, _l
   const webBase = config.gitBaseUrl.startsWith('file:') ? config.githubApiUrl : config.gitBaseUrl;
   return {
     codex: createCodexCloudClient({ authRef: credentialSet.codexAuthRef, baseUrl: config.codexBaseUrl, authUrl: config.codexAuthUrl }),
-    git: createGit({ cacheDir: join(config.dataDir, 'git-cache'), gitBaseUrl: config.gitBaseUrl }),
+    git: createGit({ cacheDir: join(config.dataDir, 'git-cache'), gitBaseUrl: config.gitBaseUrl, author: config.gitAuthor }),
     github: {
       checkAccess: async (repository, signal) => (await connect()).checkAccess([repository], signal),
       getRepositoryState: async (input, signal) => (await connect()).getRepositoryState({ ...input, signal }),

@@ -18,20 +18,20 @@ export class CredentialSetResolver {
   @Authorized('viewer')
   @Query(() => [CredentialSetType])
   async credentialSets(@Ctx() ctx: Context): Promise<CredentialSetType[]> {
-    return (await listCredentialSets(ctx.app.ds)).map(present);
+    return (await listCredentialSets(ctx.services.ds)).map(present);
   }
 
   @Authorized('admin')
   @Mutation(() => CredentialSetPayload)
   async createCredentialSet(@Arg('input') input: CreateCredentialSetInput, @Ctx() ctx: Context): Promise<CredentialSetPayload> {
-    const { credentialSet, userErrors } = await createCredentialSet(ctx.app.ds, input);
+    const { credentialSet, userErrors } = await createCredentialSet(ctx.services.ds, input);
     return { credentialSet: credentialSet && present(credentialSet), userErrors };
   }
 
   @Authorized('admin')
   @Mutation(() => CredentialSetPayload)
   async updateCredentialSet(@Arg('input') input: UpdateCredentialSetInput, @Ctx() ctx: Context): Promise<CredentialSetPayload> {
-    const { credentialSet, userErrors } = await updateCredentialSet(ctx.app.ds, input.id, input);
+    const { credentialSet, userErrors } = await updateCredentialSet(ctx.services.ds, input.id, input);
     return { credentialSet: credentialSet && present(credentialSet), userErrors };
   }
 
@@ -45,14 +45,14 @@ export class CredentialSetResolver {
     @Arg('repository', () => String, { nullable: true, description: 'owner/name to check; default: the set\'s repositories.' })
     repository?: string | null,
   ): Promise<CredentialSetPayload> {
-    const { credentialSet, userErrors } = await validateCredentialSet(ctx.app.ds, ctx.app.config, ctx.app.log, id, repository ?? null);
+    const { credentialSet, userErrors } = await validateCredentialSet(ctx.services.ds, ctx.services.config, ctx.services.log, id, repository ?? null);
     return { credentialSet: credentialSet && present(credentialSet), userErrors };
   }
 
   @Authorized('admin')
   @Mutation(() => DeleteCredentialSetPayload)
   async deleteCredentialSet(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<DeleteCredentialSetPayload> {
-    const userErrors = await deleteCredentialSet(ctx.app.ds, id);
+    const userErrors = await deleteCredentialSet(ctx.services.ds, id);
     return { deletedId: userErrors.length ? null : id, userErrors };
   }
 }

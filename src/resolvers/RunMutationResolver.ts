@@ -18,15 +18,15 @@ export class RunMutationResolver {
   @Authorized('operator')
   @Mutation(() => StartSpecPhasePayload, { description: 'Start a run: discover the next phase, Codex, apply, pull request.' })
   async startSpecPhase(@Arg('input') input: StartSpecPhaseInput, @Ctx() ctx: Context): Promise<StartSpecPhasePayload> {
-    const { run, userErrors } = await startRun(ctx.app.ds, ctx.app.boss, input);
-    if (run) ctx.app.log.info({ runId: run.id, repository: run.repository, featureId: run.featureId, by: ctx.principal.tokenId }, 'run started');
+    const { run, userErrors } = await startRun(ctx.services, input);
+    if (run) ctx.services.log.info({ runId: run.id, repository: run.repository, featureId: run.featureId, by: ctx.principal.tokenId }, 'run started');
     return { run: run && presentRun(run), userErrors };
   }
 
   @Authorized('operator')
   @Mutation(() => RetryRunPayload)
   async retryRun(@Arg('input') input: RetryRunInput, @Ctx() ctx: Context): Promise<RetryRunPayload> {
-    const { run, userErrors } = await retryRun(ctx.app.ds, ctx.app.boss, ctx.app.config, ctx.app.log, {
+    const { run, userErrors } = await retryRun(ctx.services, {
       runId: input.runId,
       mode: input.mode,
       confirmRestart: input.confirmRestart,
@@ -37,7 +37,7 @@ export class RunMutationResolver {
   @Authorized('operator')
   @Mutation(() => CancelRunPayload)
   async cancelRun(@Arg('input') input: CancelRunInput, @Ctx() ctx: Context): Promise<CancelRunPayload> {
-    const { run, userErrors } = await cancelRun(ctx.app.ds, ctx.app.boss, input.runId, input.reason ?? null);
+    const { run, userErrors } = await cancelRun(ctx.services, input.runId, input.reason ?? null);
     return { run: run && presentRun(run), userErrors };
   }
 }

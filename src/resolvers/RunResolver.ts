@@ -1,9 +1,10 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLError } from 'graphql';
 import { RunConnection, RunFilterInput } from '../schema/connection.js';
-import { Artifact, RunEventType, RunStep, SpecWorkflowRunType } from '../schema/run.js';
-import { decodeCursor, encodeCursor, eventsOfRun, getRun, listRuns } from '../runs/queries.js';
-import { presentArtifact, presentEvent, presentRun, presentStep } from '../runs/present.js';
+import { Artifact, RunEventType, SpecWorkflowRunType, StepAttemptType } from '../schema/run.js';
+import { eventsOfRun } from '../runs/db/events.js';
+import { decodeCursor, encodeCursor, getRun, listRuns } from '../runs/queries.js';
+import { presentArtifact, presentAttempt, presentEvent, presentRun } from '../runs/present.js';
 import type { Context } from '../server/context.js';
 
 @Resolver(() => SpecWorkflowRunType)
@@ -11,7 +12,7 @@ export class RunResolver {
   @Authorized('viewer')
   @Query(() => SpecWorkflowRunType, { nullable: true })
   async run(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<SpecWorkflowRunType | null> {
-    const run = await getRun(ctx.app.ds, id);
+    const run = await getRun(ctx.services.db, id);
     return run && presentRun(run);
   }
 
@@ -26,7 +27,7 @@ export class RunResolver {
     if (first < 0 || first > 100) throw new GraphQLError('first must be between 0 and 100.', { extensions: { code: 'BAD_USER_INPUT' } });
     const cursor = after ? decodeCursor(after) : null;
     if (after && !cursor) throw new GraphQLError('after is not a cursor this API returned.', { extensions: { code: 'BAD_USER_INPUT' } });
-    const page = await listRuns(ctx.app.ds, { first, after: cursor, filter });
+    const page = await listRuns(ctx.services.db, { first, after: cursor, filter });
     const edges = page.runs.map((run) => ({ cursor: encodeCursor(run), node: presentRun(run) }));
     return {
       edges,
@@ -35,16 +36,16 @@ export class RunResolver {
     };
   }
 
-  @FieldResolver(() => [RunStep], { description: 'The latest attempt of each step, in chain order.' })
-  async steps(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<RunStep[]> {
-    const all = run.preloaded?.steps ?? (await ctx.steps.load(run.id));
+  @FieldResolver(() => [StepAttemptType], { description: 'The latest attempt of each step, in chain order.' })
+  async steps(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<StepAttemptType[]> {
+    const all = run.preloaded?.attempts ?? (await ctx.attempts.load(run.id));
     const latest = new Map(all.map((s) => [s.step, s]));
-    return [...latest.values()].map(presentStep);
+    return [...latest.values()].map(presentAttempt);
   }
 
-  @FieldResolver(() => [RunStep], { description: 'Every attempt of every step: the attempt history.' })
-  async stepAttempts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<RunStep[]> {
-    return (run.preloaded?.steps ?? (await ctx.steps.load(run.id))).map(presentStep);
+  @FieldResolver(() => [StepAttemptType], { description: 'Every attempt of every step: the attempt history.' })
+  async stepAttempts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<StepAttemptType[]> {
+    return (run.preloaded?.attempts ?? (await ctx.attempts.load(run.id))).map(presentAttempt);
   }
 
   @FieldResolver(() => [Artifact])
@@ -58,6 +59,6 @@ export class RunResolver {
     @Ctx() ctx: Context,
     @Arg('afterVersion', () => Int, { defaultValue: 0 }) afterVersion: number,
   ): Promise<RunEventType[]> {
-    return (await eventsOfRun(ctx.app.ds, run.id, afterVersion)).map(presentEvent);
+    return (await eventsOfRun(ctx.services.db, run.id, afterVersion)).map(presentEvent);
   }
 }

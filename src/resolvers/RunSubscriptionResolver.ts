@@ -1,5 +1,4 @@
 import { Arg, ID, Int, Resolver, Root, Subscription } from 'type-graphql';
-import { GraphQLError } from 'graphql';
 import type { LoadedRun, RunUpdateData } from '../runs/feed.js';
 import { presentEvent, presentRun } from '../runs/present.js';
 import { RunFilterInput } from '../schema/connection.js';
@@ -8,13 +7,10 @@ import type { Context } from '../server/context.js';
 
 const withPreloaded = (loaded: LoadedRun): SpecWorkflowRunType => ({
   ...presentRun(loaded.run),
-  preloaded: { steps: loaded.steps, artifacts: loaded.artifacts },
+  preloaded: { attempts: loaded.attempts, artifacts: loaded.artifacts },
 });
 
-function feedOf(ctx: Context) {
-  if (!ctx.app.feed) throw new GraphQLError('Subscriptions are served by `serve` processes only.', { extensions: { code: 'UNAVAILABLE' } });
-  return ctx.app.feed;
-}
+const feedOf = (ctx: Context) => ctx.services.feed;
 
 @Resolver()
 export class RunSubscriptionResolver {

@@ -1,18 +1,11 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Tx } from '../db/transaction.js';
-import type { ArtifactKind, Step } from '../interfaces.js';
+import type { ArtifactKind } from '../interfaces.js';
+import type { ArtifactInput } from './db/artifacts.js';
 
-/** An artifact to record with a step's outcome: a file in the store, or an outside URL. */
-export interface ArtifactInput {
-  kind: ArtifactKind;
-  /** Path relative to the artifact store, or an http(s) URL. */
-  location: string;
-  contentType?: string;
-  sha256?: string | null;
-  size?: number | null;
-}
+/** The Codex JSONL log every run keeps (submit starts it, each poll of apply appends to it). */
+export const CODEX_LOG_NAME = 'codex-log.jsonl';
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -50,24 +43,5 @@ export class ArtifactStore {
 
   read(location: string): Promise<Buffer> {
     return readFile(this.pathOf(location));
-  }
-}
-
-/**
- * Records artifacts of a step attempt. A location recorded before (a growing log) gets its digest and
- * size refreshed instead of a second row.
- */
-export async function recordArtifacts(tx: Tx, runId: string, step: Step, attempt: number, artifacts: ArtifactInput[]): Promise<void> {
-  for (const a of artifacts) {
-    const { rowCount } = await tx.query(
-      'UPDATE workflow_artifact SET sha256 = $3, size = $4 WHERE run_id = $1 AND location = $2 AND kind = $5',
-      [runId, a.location, a.sha256 ?? null, a.size ?? null, a.kind],
-    );
-    if (rowCount) continue;
-    await tx.query(
-      `INSERT INTO workflow_artifact (run_id, step, attempt, kind, location, content_type, sha256, size)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [runId, step, attempt, a.kind, a.location, a.contentType ?? null, a.sha256 ?? null, a.size ?? null],
-    );
   }
 }

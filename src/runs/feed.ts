@@ -1,10 +1,12 @@
-import type { DataSource } from 'typeorm';
+import type pg from 'pg';
 import { Listener } from '../db/listener.js';
 import type { Logger } from '../log.js';
-import type { RunEvent, SpecWorkflowRun, StepState, WorkflowArtifact } from '../entities/index.js';
 import { FINAL_RUN_STATUSES } from '../interfaces.js';
+import { attemptsOfRuns, type StepAttempt } from './db/attempts.js';
+import { artifactsOfRuns, type WorkflowArtifact } from './db/artifacts.js';
+import { eventsOfRun, type RunEvent } from './db/events.js';
+import { readRun, type Run } from './db/runs.js';
 import { RUN_CHANNEL } from './events.js';
-import { artifactsOfRuns, eventsOfRun, getRun, stepsOfRuns } from './queries.js';
 
 /** One message of `runUpdated`: an event and the run as it is now (with its steps and artifacts). */
 export interface RunUpdateData {
@@ -13,10 +15,10 @@ export interface RunUpdateData {
   run: LoadedRun;
 }
 
-/** A run with its steps and artifacts read once for every subscriber, so no subscriber queries again. */
+/** A run with its attempts and artifacts read once for every subscriber, so no subscriber queries again. */
 export interface LoadedRun {
-  run: SpecWorkflowRun;
-  steps: StepState[];
+  run: Run;
+  attempts: StepAttempt[];
   artifacts: WorkflowArtifact[];
 }
 
@@ -88,7 +90,7 @@ interface RunWatch {
 
 interface RunsSubscriber {
   queue: Queue<LoadedRun>;
-  matches: (run: SpecWorkflowRun) => boolean;
+  matches: (run: Run) => boolean;
 }
 
 /**
@@ -105,7 +107,7 @@ export class RunFeed {
   reads = 0;
 
   constructor(
-    private readonly ds: DataSource,
+    private readonly db: pg.Pool,
     private readonly databaseUrl: string,
     private readonly log: Logger,
   ) {}
@@ -158,7 +160,7 @@ export class RunFeed {
     };
     // Registered before the replay, so nothing committed meanwhile is missed; versions dedupe the overlap.
     w.subscribers.add(subscriber);
-    const backlog = await eventsOfRun(this.ds, runId, afterVersion);
+    const backlog = await eventsOfRun(this.db, runId, afterVersion);
     if (backlog.length) {
       const loaded = await this.load(runId);
       if (loaded) for (const event of backlog) this.deliver(subscriber, event, loaded);
@@ -167,7 +169,7 @@ export class RunFeed {
   }
 
   /** Run-level changes for dashboards: the run (with steps) each time one matching `matches` changes. */
-  subscribeRuns(matches: (run: SpecWorkflowRun) => boolean): AsyncIterableIterator<LoadedRun> {
+  subscribeRuns(matches: (run: Run) => boolean): AsyncIterableIterator<LoadedRun> {
     const subscriber: RunsSubscriber = { matches, queue: new Queue(() => this.runsSubscribers.delete(subscriber)) };
     this.runsSubscribers.add(subscriber);
     return subscriber.queue;
@@ -182,10 +184,10 @@ export class RunFeed {
   }
 
   private async load(runId: string): Promise<LoadedRun | null> {
-    const run = await getRun(this.ds, runId);
+    const run = await readRun(this.db, runId);
     if (!run) return null;
-    const [steps, artifacts] = await Promise.all([stepsOfRuns(this.ds, [runId]), artifactsOfRuns(this.ds, [runId])]);
-    return { run, steps, artifacts };
+    const [attempts, artifacts] = await Promise.all([attemptsOfRuns(this.db, [runId]), artifactsOfRuns(this.db, [runId])]);
+    return { run, attempts, artifacts };
   }
 
   private wake(runId: string, version: number): void {
@@ -203,7 +205,7 @@ export class RunFeed {
       do {
         watch.again = false;
         this.reads++;
-        const events = await eventsOfRun(this.ds, runId, watch.lastRead);
+        const events = await eventsOfRun(this.db, runId, watch.lastRead);
         if (!events.length) continue;
         const loaded = await this.load(runId);
         if (!loaded) return;
@@ -211,7 +213,7 @@ export class RunFeed {
         for (const s of watch.subscribers) {
           // A subscriber that is behind (it subscribed during a read) catches up from the table first.
           if (events[0]!.version > s.lastSent + 1) {
-            for (const e of await eventsOfRun(this.ds, runId, s.lastSent, events[0]!.version - s.lastSent - 1)) this.deliver(s, e, loaded);
+            for (const e of await eventsOfRun(this.db, runId, s.lastSent, events[0]!.version - s.lastSent - 1)) this.deliver(s, e, loaded);
           }
           for (const e of events) this.deliver(s, e, loaded);
         }

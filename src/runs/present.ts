@@ -1,10 +1,13 @@
-import type { RunEvent, SpecWorkflowRun, StepState, WorkflowArtifact } from '../entities/index.js';
 import { RetryMode } from '../schema/enums.js';
-import type { Artifact, RunEventType, RunFailure, RunStep, SpecWorkflowRunType } from '../schema/run.js';
+import type { Artifact, RunEventType, RunFailure, SpecWorkflowRunType, StepAttemptType } from '../schema/run.js';
+import type { StepAttempt } from './db/attempts.js';
+import type { WorkflowArtifact } from './db/artifacts.js';
+import type { RunEvent } from './db/events.js';
+import type { Run } from './db/runs.js';
 import { remediationFor } from './remediation.js';
 
 /** How a run reads to API clients. Outside URLs stay as they are; stored files get a download route. */
-export function presentRun(run: SpecWorkflowRun): SpecWorkflowRunType {
+export function presentRun(run: Run): SpecWorkflowRunType {
   return {
     id: run.id,
     status: run.status,
@@ -17,7 +20,7 @@ export function presentRun(run: SpecWorkflowRun): SpecWorkflowRunType {
     version: run.version,
     sandbox: run.sandbox,
     codexEnvironment: run.codexEnvironment,
-    model: run.model,
+    codexBestOfN: run.codexBestOfN,
     credentialSetId: run.credentialSetId,
     phase: run.phase,
     outputs: {
@@ -36,7 +39,7 @@ export function presentRun(run: SpecWorkflowRun): SpecWorkflowRunType {
   };
 }
 
-export function presentFailure(run: SpecWorkflowRun): RunFailure | null {
+export function presentFailure(run: Run): RunFailure | null {
   if (!run.failureCode) return null;
   const resumable = run.failureResumable ?? remediationFor(run.failureCode).resumable;
   return {
@@ -51,7 +54,7 @@ export function presentFailure(run: SpecWorkflowRun): RunFailure | null {
   };
 }
 
-export function presentStep(s: StepState): RunStep {
+export function presentAttempt(s: StepAttempt): StepAttemptType {
   return {
     step: s.step,
     state: s.state,

@@ -1,7 +1,10 @@
-import { FailureCode } from '../interfaces.js';
+import { FailureCode, Service } from '../interfaces.js';
 
 interface Guidance {
-  /** What the operator can do next. `{secret}` is replaced by the reference that needs fixing. */
+  /**
+   * What the operator can do next. `{secret}` is replaced by the reference that needs fixing, `{service}`
+   * by the service it is for and `{renew}` by how that service's secret is renewed.
+   */
   remediation: string;
   /** Whether re-running the failed step with the stored outputs is safe and may succeed. */
   resumable: boolean;
@@ -22,19 +25,19 @@ export const GUIDANCE: Record<FailureCode, Guidance> = {
     resumable: true,
   },
   [FailureCode.CREDENTIALS_MISSING]: {
-    remediation: 'Set the secret {secret} of the credential set (it is missing or empty where the worker runs), run validateCredentialSet, then RESUME.',
+    remediation: 'Set the {service} secret {secret} of the credential set (it is missing or empty where the worker runs), run validateCredentialSet, then RESUME.',
     resumable: true,
   },
   [FailureCode.CREDENTIALS_INVALID]: {
-    remediation: 'Replace the secret {secret} of the credential set with a valid one (it was rejected), run validateCredentialSet, then RESUME.',
+    remediation: 'Replace the {service} secret {secret} of the credential set with a valid one (it was rejected: {renew}), run validateCredentialSet, then RESUME.',
     resumable: true,
   },
   [FailureCode.CREDENTIALS_EXPIRED]: {
-    remediation: 'Refresh the secret {secret} (it has expired: sign in to Codex again or issue a new token), run validateCredentialSet, then RESUME.',
+    remediation: 'Refresh the {service} secret {secret} (it has expired: {renew}), run validateCredentialSet, then RESUME.',
     resumable: true,
   },
   [FailureCode.PERMISSION_DENIED]: {
-    remediation: 'Give the token in {secret} write access to the repository (contents and pull requests), then RESUME.',
+    remediation: 'Give the {service} token in {secret} write access to the repository (contents and pull requests), then RESUME.',
     resumable: true,
   },
   [FailureCode.CODEX_ENVIRONMENT_NOT_FOUND]: {
@@ -99,7 +102,24 @@ export const GUIDANCE: Record<FailureCode, Guidance> = {
   },
 };
 
-export function remediationFor(code: string, secretRef?: string | null): Guidance {
+/** What each service's secret is, and how it is renewed, for the credential remediations. */
+const SERVICE_TEXT: Record<Service, { name: string; renew: string }> = {
+  [Service.CODEX]: {
+    name: 'Codex Cloud',
+    renew: 'sign in again with `codex login` and store the new auth.json there, or store a new Codex access token (at-…)',
+  },
+  [Service.GITHUB]: {
+    name: 'GitHub',
+    renew: 'issue a new GitHub token with contents and pull-request write access and store it there',
+  },
+};
+
+export function remediationFor(code: FailureCode | string, secretRef?: string | null, service?: Service | null): Guidance {
   const g = GUIDANCE[code as FailureCode] ?? GUIDANCE[FailureCode.INTERNAL];
-  return { ...g, remediation: g.remediation.replace('{secret}', secretRef ?? 'named in the message') };
+  const text = service ? SERVICE_TEXT[service] : null;
+  const remediation = g.remediation
+    .replace('{secret}', secretRef ?? 'named in the message')
+    .replace('{service} ', text ? `${text.name} ` : '')
+    .replace('{renew}', text?.renew ?? 'renew it where it was issued');
+  return { ...g, remediation };
 }

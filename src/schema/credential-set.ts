@@ -1,10 +1,11 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { FailureCode } from './enums.js';
 import { UserError } from './payloads.js';
 
-@ObjectType()
+@ObjectType('CredentialIssue')
 export class CredentialIssueType {
   @Field({ description: 'The secret reference to fix.' }) ref: string;
-  @Field() code: string;
+  @Field(() => FailureCode) code: FailureCode;
   @Field() message: string;
 }
 

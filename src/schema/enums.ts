@@ -1,10 +1,12 @@
 import { registerEnumType } from 'type-graphql';
-import { ArtifactKind, RunStatus, Step, StepState } from '../interfaces.js';
+import { ArtifactKind, FailureCode, RunStatus, Step, StepState, UserErrorCode } from '../interfaces.js';
 
 registerEnumType(RunStatus, { name: 'RunStatus', description: 'Where a run stands.' });
 registerEnumType(Step, { name: 'Step', description: 'The five steps of the chain, in order.' });
 registerEnumType(StepState, { name: 'StepState', description: 'The state of one attempt of one step.' });
 registerEnumType(ArtifactKind, { name: 'ArtifactKind' });
+registerEnumType(FailureCode, { name: 'FailureCode', description: 'Why a run failed; each code has its remediation.' });
+registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation changed nothing.' });
 
 export enum RetryMode {
   /** Re-run the failed step as a new attempt with the stored outputs. */
@@ -14,4 +16,4 @@ export enum RetryMode {
 }
 registerEnumType(RetryMode, { name: 'RetryMode' });
 
-export { ArtifactKind, RunStatus, Step, StepState };
+export { ArtifactKind, FailureCode, RunStatus, Step, StepState, UserErrorCode };

@@ -12,8 +12,8 @@ export class StartSpecPhaseInput {
   @Field(() => ID) credentialSetId: string;
   @Field(() => String, { nullable: true, description: 'Codex Cloud environment id or label; default: the credential set\'s.' })
   codexEnvironment?: string | null;
-  @Field(() => String, { nullable: true }) model?: string | null;
-  @Field(() => Int, { nullable: true, defaultValue: 1, description: 'Codex best-of-N attempts, 1 to 4.' }) attempts?: number | null;
+  @Field(() => Int, { nullable: true, defaultValue: 1, description: 'How many solutions Codex works out (best-of-N), 1 to 4.' })
+  bestOfN?: number | null;
   @Field(() => String, { nullable: true, description: 'The same key returns the same run instead of starting another.' })
   idempotencyKey?: string | null;
 }

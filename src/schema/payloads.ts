@@ -1,8 +1,9 @@
 import { Field, ObjectType } from 'type-graphql';
+import { UserErrorCode } from './enums.js';
 
 @ObjectType({ description: 'An input problem: nothing was created or changed.' })
 export class UserError {
-  @Field({ description: 'Machine-readable, e.g. INVALID_FEATURE_ID, RUN_ACTIVE.' }) code: string;
+  @Field(() => UserErrorCode) code: UserErrorCode;
   @Field(() => String, { nullable: true, description: 'The input field at fault.' }) field: string | null;
   @Field() message: string;
 }

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { ArtifactKind, RetryMode, RunStatus, Step, StepState } from './enums.js';
+import { ArtifactKind, FailureCode, RetryMode, RunStatus, Step, StepState } from './enums.js';
 import { JSONObject } from './scalars.js';
 
 @ObjectType({ description: 'A phase heading of tasks.md.' })
@@ -21,8 +21,8 @@ export class Phase {
   @Field(() => Int) doneTaskCount: number;
 }
 
-@ObjectType({ description: 'One attempt of one step of a run.' })
-export class RunStep {
+@ObjectType('StepAttempt', { description: 'One attempt of one step of a run.' })
+export class StepAttemptType {
   @Field(() => Step) step: Step;
   @Field(() => StepState) state: StepState;
   @Field(() => Int) attempt: number;
@@ -37,7 +37,7 @@ export class RunStep {
   @Field(() => String, { nullable: true }) message: string | null;
   @Field(() => JSONObject, { nullable: true, description: 'The latest structured payload the step reported.' })
   payload: Record<string, unknown> | null;
-  @Field(() => String, { nullable: true }) errorCode: string | null;
+  @Field(() => FailureCode, { nullable: true }) errorCode: FailureCode | null;
 }
 
 @ObjectType()
@@ -52,7 +52,7 @@ export class RunOutputs {
 
 @ObjectType({ description: 'Why a run failed and what the operator can do next.' })
 export class RunFailure {
-  @Field() code: string;
+  @Field(() => FailureCode) code: FailureCode;
   @Field(() => Step, { nullable: true }) step: Step | null;
   @Field() message: string;
   @Field() remediation: string;
@@ -75,7 +75,7 @@ export class Artifact {
   @Field() createdAt: Date;
 }
 
-@ObjectType({ description: 'One transition in a run\'s event log.' })
+@ObjectType('RunEvent', { description: 'One transition in a run\'s event log.' })
 export class RunEventType {
   @Field(() => Int) version: number;
   @Field(() => Step, { nullable: true }) step: Step | null;
@@ -99,7 +99,7 @@ export class SpecWorkflowRunType {
   @Field(() => Int, { description: 'Sequence number of the latest event: 1, 2, 3 … with no gap.' }) version: number;
   @Field({ description: 'True when the run used the local emulators, not Codex Cloud and GitHub.' }) sandbox: boolean;
   @Field(() => String, { nullable: true }) codexEnvironment: string | null;
-  @Field(() => String, { nullable: true }) model: string | null;
+  @Field(() => Int, { description: 'How many solutions Codex works out for the task (best-of-N).' }) codexBestOfN: number;
   @Field(() => ID) credentialSetId: string;
   @Field(() => Phase, { nullable: true }) phase: Phase | null;
   @Field(() => RunOutputs) outputs: RunOutputs;
@@ -108,8 +108,8 @@ export class SpecWorkflowRunType {
   @Field() createdAt: Date;
   @Field() updatedAt: Date;
   @Field(() => Date, { nullable: true }) finishedAt: Date | null;
-  /** Steps and artifacts already read (subscriptions read them once for every subscriber); not a field. */
-  preloaded?: { steps: import('../entities/index.js').StepState[]; artifacts: import('../entities/index.js').WorkflowArtifact[] };
+  /** Attempts and artifacts already read (subscriptions read them once for every subscriber); not a field. */
+  preloaded?: { attempts: import('../entities/index.js').StepAttempt[]; artifacts: import('../entities/index.js').WorkflowArtifact[] };
 }
 
 @ObjectType({ description: 'One message of runUpdated: a transition and the run as it is now.' })

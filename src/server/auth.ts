@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Role } from '../config.js';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, parseApiTokens, type Config, type Role } from '../config.js';
 
 const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
 
@@ -68,4 +69,22 @@ export class TokenStore {
 
 export function hasRole(principal: Principal | null | undefined, needed: Role): boolean {
   return !!principal && RANK[principal.role] >= RANK[needed];
+}
+
+/**
+ * Loads the tokens of API_TOKENS plus those of API_TOKENS_FILE into `tokens`, read now. Called at
+ * start-up and on SIGHUP: a token removed from the file is revoked, and its open subscriptions are closed.
+ */
+export async function loadTokens(tokens: TokenStore, config: Pick<Config, 'apiTokens' | 'apiTokensFile'>): Promise<void> {
+  let fromFile: Config['apiTokens'] = [];
+  if (config.apiTokensFile) {
+    let raw: string;
+    try {
+      raw = await readFile(config.apiTokensFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError('API_TOKENS_FILE', `cannot read ${config.apiTokensFile} (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+    }
+    fromFile = parseApiTokens(raw, 'API_TOKENS_FILE');
+  }
+  tokens.replace([...config.apiTokens, ...fromFile]);
 }

@@ -1,26 +1,40 @@
 import { GraphQLError } from 'graphql';
+import type pg from 'pg';
+import type { PgBoss } from 'pg-boss';
 import type { AuthChecker } from 'type-graphql';
-import type { Role } from '../config.js';
-import type { App } from '../app.js';
+import type { DataSource } from 'typeorm';
+import type { Config, Role } from '../config.js';
+import type { Logger } from '../log.js';
 import { BatchLoader, groupBy } from '../runs/loaders.js';
-import { artifactsOfRuns, stepsOfRuns } from '../runs/queries.js';
-import type { StepState, WorkflowArtifact } from '../entities/index.js';
+import { attemptsOfRuns, type StepAttempt } from '../runs/db/attempts.js';
+import { artifactsOfRuns, type WorkflowArtifact } from '../runs/db/artifacts.js';
+import type { RunFeed } from '../runs/feed.js';
 import { hasRole, type Principal } from './auth.js';
+
+/** What the resolvers work with: nothing of the process beyond these. */
+export interface ApiServices {
+  config: Config;
+  log: Logger;
+  ds: DataSource;
+  db: pg.Pool;
+  boss: PgBoss;
+  feed: RunFeed;
+}
 
 /** What every resolver receives: the services, who is asking, and the request's batch loaders. */
 export interface Context {
-  app: App;
+  services: ApiServices;
   principal: Principal;
-  steps: BatchLoader<string, StepState[]>;
+  attempts: BatchLoader<string, StepAttempt[]>;
   artifacts: BatchLoader<string, WorkflowArtifact[]>;
 }
 
-export function createContext(app: App, principal: Principal): Context {
+export function createContext(services: ApiServices, principal: Principal): Context {
   return {
-    app,
+    services,
     principal,
-    steps: new BatchLoader(async (ids) => groupBy(await stepsOfRuns(app.ds, ids), (s) => s.runId), () => []),
-    artifacts: new BatchLoader(async (ids) => groupBy(await artifactsOfRuns(app.ds, ids), (a) => a.runId), () => []),
+    attempts: new BatchLoader(async (ids) => groupBy(await attemptsOfRuns(services.db, ids), (s) => s.runId), () => []),
+    artifacts: new BatchLoader(async (ids) => groupBy(await artifactsOfRuns(services.db, ids), (a) => a.runId), () => []),
   };
 }
 

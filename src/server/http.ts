@@ -7,18 +7,22 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from '../app.js';
-import type { Principal } from './auth.js';
-import { createContext, type Context } from './context.js';
+import { isUuid } from '../interfaces.js';
+import { buildAppSchema } from '../schema/build.js';
+import type { Principal, TokenStore } from './auth.js';
+import { createContext, type ApiServices, type Context } from './context.js';
 import { WEB_DIR } from './paths.js';
 import { RunFeed } from '../runs/feed.js';
 import { ArtifactStore } from '../runs/artifacts.js';
-import { findArtifact } from '../runs/queries.js';
+import { findArtifact } from '../runs/db/artifacts.js';
 import { basename, join } from 'node:path';
 
 export interface HttpServer {
   url: string;
   port: number;
   server: Server;
+  /** Pushes committed transitions to this process's subscribers. */
+  feed: RunFeed;
   close(): Promise<void>;
 }
 
@@ -49,26 +53,29 @@ export type Mounted = (req: IncomingMessage, res: ServerResponse) => void;
 /** One HTTP port: GraphQL over HTTP and WebSocket, GraphiQL, health and readiness. */
 export async function startHttpServer(
   app: App,
+  tokens: TokenStore,
   options: { port: number; host: string; mounts?: Record<string, Mounted> },
 ): Promise<HttpServer> {
-  app.feed ??= new RunFeed(app.ds, app.databaseUrl, app.log);
-  await app.feed.start();
+  const schema = await buildAppSchema();
+  const feed = new RunFeed(app.db, app.databaseUrl, app.log);
+  await feed.start();
+  const services: ApiServices = { config: app.config, log: app.log, ds: app.ds, db: app.db, boss: app.boss, feed };
   const web = express();
   const server = createServer(web);
   const wss = new WebSocketServer({ server, path: '/graphql' });
   const principals = new WeakMap<object, Principal>();
   const sockets = new Map<WebSocket, Principal>();
   // A revoked token (API_TOKENS_FILE reloaded) loses its open subscriptions at once, with the reason.
-  app.tokens.onChange(() => {
+  tokens.onChange(() => {
     for (const [socket, principal] of sockets) {
-      if (!app.tokens.stillValid(principal)) socket.close(CLOSE.REVOKED.code, CLOSE.REVOKED.reason);
+      if (!tokens.stillValid(principal)) socket.close(CLOSE.REVOKED.code, CLOSE.REVOKED.reason);
     }
   });
   const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
-      schema: app.schema,
+      schema,
       onConnect: (ctx) => {
-        const principal = app.tokens.authenticate(ctx.connectionParams?.authorization);
+        const principal = tokens.authenticate(ctx.connectionParams?.authorization);
         if (!principal) {
           ctx.extra.socket.close(CLOSE.UNAUTHORIZED.code, CLOSE.UNAUTHORIZED.reason);
           return false;
@@ -80,13 +87,13 @@ export async function startHttpServer(
         app.log.info({ transport: 'ws', role: principal.role, token: principal.tokenId }, 'subscription connection');
         return true;
       },
-      context: (ctx): Context => createContext(app, principals.get(ctx.extra)!),
+      context: (ctx): Context => createContext(services, principals.get(ctx.extra)!),
     },
     wss,
   );
 
   const apollo = new ApolloServer<Context>({
-    schema: app.schema,
+    schema,
     introspection: true,
     // Apollo would stop itself on SIGINT/SIGTERM and then re-raise the signal, killing the process before
     // the queue, the database and the embedded PostgreSQL are stopped; start.ts shuts down in order.
@@ -139,18 +146,19 @@ export async function startHttpServer(
     '/graphql',
     express.json({ limit: '2mb' }),
     (req: Request, res: Response, next: NextFunction) => {
-      const principal = app.tokens.authenticate(req.headers.authorization);
+      const principal = tokens.authenticate(req.headers.authorization);
       if (!principal) return unauthorized(res);
       res.locals.principal = principal;
       next();
     },
-    expressMiddleware(apollo, { context: async ({ res }) => createContext(app, res.locals.principal as Principal) }),
+    expressMiddleware(apollo, { context: async ({ res }) => createContext(services, res.locals.principal as Principal) }),
   );
 
   // Stored artifacts (patch, logs, conflict report …): the same bearer token as the API, viewer role.
   web.get('/artifacts/:runId/:artifactId', async (req: Request, res: Response) => {
-    if (!app.tokens.authenticate(req.headers.authorization)) return unauthorized(res);
-    const artifact = await findArtifact(app.ds, String(req.params.runId), String(req.params.artifactId));
+    if (!tokens.authenticate(req.headers.authorization)) return unauthorized(res);
+    const [runId, artifactId] = [String(req.params.runId), String(req.params.artifactId)];
+    const artifact = isUuid(runId) && isUuid(artifactId) ? await findArtifact(app.db, runId, artifactId) : null;
     if (!artifact || /^https?:\/\//.test(artifact.location)) {
       res.status(404).json({ error: 'no stored artifact with that id for that run' });
       return;
@@ -191,10 +199,11 @@ export async function startHttpServer(
     url: localUrl(options.host, port),
     port,
     server,
+    feed,
     close: async () => {
       for (const client of wss.clients) client.close(CLOSE.SHUTDOWN.code, CLOSE.SHUTDOWN.reason);
       await wsServer.dispose();
-      await app.feed?.stop();
+      await feed.stop();
       await apollo.stop();
       server.closeAllConnections();
     },

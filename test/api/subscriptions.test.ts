@@ -83,7 +83,7 @@ describe('runUpdated', () => {
   test('1,000 concurrent subscribers of one run each receive every event; the feed reads once per change, not per subscriber', async () => {
     world.sandbox.codex.script({ kind: 'implement', pendingPolls: 1 });
     const { run } = await world.start();
-    const readsBefore = world.svc.app.feed!.reads;
+    const readsBefore = world.svc.http.feed.reads;
     // 50 sockets with 20 subscriptions each, as browser tabs with several panels would open.
     const clients = Array.from({ length: 50 }, () => wsClient(world.svc.url));
     const subs = clients.flatMap((c) => Array.from({ length: 20 }, () => collect(c, run.id, 0)));
@@ -92,7 +92,7 @@ describe('runUpdated', () => {
     const final = await world.run(run.id);
     for (const updates of all) expect(versions(updates)).toEqual(range(1, final.version));
     expect(all).toHaveLength(1000);
-    expect(world.svc.app.feed!.reads - readsBefore).toBeLessThanOrEqual(final.version);
+    expect(world.svc.http.feed.reads - readsBefore).toBeLessThanOrEqual(final.version);
   }, 180_000);
 });
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { reloadTokens } from '../../src/app.js';
+import { loadTokens } from '../../src/server/auth.js';
 import { createTestDatabase } from '../support/database.js';
 import { gql, startService, type TestService } from '../support/service.js';
 import { wsClient } from '../support/subscriber.js';
@@ -34,7 +34,7 @@ test('a token removed from API_TOKENS_FILE is revoked on reload: its requests ge
   await connected;
 
   await writeFile(join(dir, 'tokens'), `operator:${kept}\n`);
-  await reloadTokens(svc.app); // what SIGHUP does in `spec-chain serve`
+  await loadTokens(svc.tokens, svc.config); // what SIGHUP does in `spec-chain serve`
 
   expect(await closed).toEqual(expect.objectContaining({ code: 4401, reason: 'Unauthorized: the token was revoked' }));
   expect((await gql(svc.url, '{ me { role } }', {}, revoked)).status).toBe(401);

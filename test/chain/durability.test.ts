@@ -25,7 +25,7 @@ function worker() {
 
 async function stepRunning(runId: string, step: string): Promise<void> {
   for (;;) {
-    const rows = await world.svc.app.ds.query(`SELECT 1 FROM step_state WHERE run_id = $1 AND step = $2 AND state = 'RUNNING'`, [runId, step]);
+    const rows = await world.svc.app.ds.query(`SELECT 1 FROM step_attempt WHERE run_id = $1 AND step = $2 AND state = 'RUNNING'`, [runId, step]);
     if (rows.length) return;
     await new Promise((r) => setTimeout(r, 2));
   }

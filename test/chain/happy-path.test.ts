@@ -57,7 +57,7 @@ test('no secret appears in any log line, event, step message or artifact', async
   const artifacts = await Promise.all(artifactFiles.filter((f) => f.isFile()).map((f) => readFile(join(f.parentPath, f.name), 'utf8')));
   expect(artifacts.length).toBeGreaterThan(5);
   const events = await world.svc.app.ds.query('SELECT payload::text FROM run_event');
-  const steps = await world.svc.app.ds.query('SELECT message, payload::text, error::text FROM step_state');
+  const steps = await world.svc.app.ds.query('SELECT message, payload::text, error::text FROM step_attempt');
   const everything = [...logLines, ...artifacts, JSON.stringify(events), JSON.stringify(steps)].join('\n');
   expect(logLines.length).toBeGreaterThan(20);
   for (const secret of secrets) expect(everything).not.toContain(secret);

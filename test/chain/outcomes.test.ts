@@ -23,7 +23,7 @@ describe('input errors come back as userErrors and create nothing', () => {
     [{ featureId: '../etc' }, 'INVALID_FEATURE_ID', 'featureId'],
     [{ featureId: 'greeting' }, 'INVALID_FEATURE_ID', 'featureId'],
     [{ credentialSetId: '00000000-0000-0000-0000-000000000000' }, 'UNKNOWN_CREDENTIAL_SET', 'credentialSetId'],
-    [{ attempts: 7 }, 'INVALID_ATTEMPTS', 'attempts'],
+    [{ bestOfN: 7 }, 'INVALID_BEST_OF_N', 'bestOfN'],
     [{ baseBranch: 'a..b' }, 'INVALID_BRANCH', 'baseBranch'],
   ])('%j → %s', async (input, code, field) => {
     const before = await runCount();

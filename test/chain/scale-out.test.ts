@@ -38,11 +38,11 @@ test(`two worker processes, ${RUNS} concurrent runs: every step of every run ran
   expect(new Set(world.sandbox.github.pullRequests('sandbox/widgets').map((p) => p.headRefName)).size).toBe(RUNS);
   // One attempt, one try for every step but the polling apply.
   const rows = await world.svc.app.ds.query(
-    `SELECT step, max(attempt) AS attempts, max(tries) AS tries, count(DISTINCT worker_id) AS workers FROM step_state
+    `SELECT step, max(attempt) AS attempts, max(tries) AS tries, count(DISTINCT worker_id) AS workers FROM step_attempt
      WHERE step <> 'APPLY' GROUP BY step`,
   );
   for (const row of rows) expect({ step: row.step, attempts: row.attempts, tries: row.tries }).toEqual({ step: row.step, attempts: 1, tries: 1 });
   // Both worker processes took part.
-  const [{ n }] = await world.svc.app.ds.query(`SELECT count(DISTINCT worker_id)::int AS n FROM step_state`);
+  const [{ n }] = await world.svc.app.ds.query(`SELECT count(DISTINCT worker_id)::int AS n FROM step_attempt`);
   expect(n).toBe(2);
 }, 450_000);

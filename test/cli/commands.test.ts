@@ -80,7 +80,7 @@ describe('npx spec-chain', () => {
         const { rows } = await client.query<{ table_name: string }>(
           "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
         );
-        expect(rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['credential_set', 'run_event', 'spec_workflow_run', 'step_state', 'workflow_artifact']));
+        expect(rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['credential_set', 'run_event', 'spec_workflow_run', 'step_attempt', 'workflow_artifact']));
         const queues = await client.query<{ name: string }>('SELECT name FROM pgboss.queue ORDER BY name');
         expect(queues.rows.map((r) => r.name)).toEqual(expect.arrayContaining(['spec-chain-discover', 'spec-chain-finalize']));
       } finally {

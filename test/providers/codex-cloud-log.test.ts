@@ -26,7 +26,7 @@ afterAll(async () => sandbox.stop());
 async function logTask(name: string): Promise<{ path: string; lines: Record<string, any>[]; text: string; last: TaskSnapshot }> {
   const path = join(sandbox.dir, 'logs', `${name}.jsonl`);
   const client = sandbox.client();
-  const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker: `log/${name}` });
+  const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker: `log/${name}` });
   await appendJsonLines(path, execJsonLines({ kind: 'submitted', taskId }));
   let last: TaskSnapshot;
   do {

@@ -72,7 +72,7 @@ describe('submitTask', () => {
       environmentId: 'env_widgets',
       branch: 'main',
       prompt: PROMPT,
-      attempts: 1,
+      bestOfN: 1,
       marker: 'spec-chain-run: run-1/1',
     });
     expect(taskId).toMatch(/^task_e_[0-9a-f]+$/);
@@ -92,9 +92,9 @@ describe('submitTask', () => {
     expect(sent.user_agent).toMatch(/spec-chain/);
   });
 
-  it('asks for best-of-3 with metadata and reads the sibling attempts', async () => {
+  it('asks for best-of-3 with metadata, as the CLI does', async () => {
     const client = sandbox.client();
-    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 3, marker: 'm-3' });
+    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 3, marker: 'm-3' });
     const sent = sandbox.emulator.requests().find((r) => r.method === 'POST' && r.path === '/backend-api/wham/tasks')!;
     expect((sent.body as { metadata: unknown }).metadata).toEqual({ best_of_n: 3 });
     const cliBestOf = cliRequests.find((r) => r.method === 'POST' && r.path === '/backend-api/wham/tasks' && 'metadata' in (r.body as object))!;
@@ -102,15 +102,11 @@ describe('submitTask', () => {
 
     const snapshot = await waitForTask(client, taskId);
     expect(snapshot.siblingTurnIds).toHaveLength(2);
-    const attempts = await client.listSiblingAttempts(taskId, snapshot.turnId!);
-    expect(attempts.map((a) => a.placement)).toEqual([1, 2]);
-    expect(attempts.every((a) => a.status === 'READY' && a.diff === snapshot.diff)).toBe(true);
-    expect(sandbox.emulator.requests().at(-1)!.path).toBe(`/backend-api/wham/tasks/${taskId}/turns/${snapshot.turnId}/sibling_turns`);
   });
 
   it('sends a starting diff as a pre_apply_patch item, as the CLI does', async () => {
     const startingDiff = 'diff --git a/notes.txt b/notes.txt\nnew file mode 100644\n--- /dev/null\n+++ b/notes.txt\n@@ -0,0 +1 @@\n+hello\n';
-    await sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker: 'm', startingDiff });
+    await sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker: 'm', startingDiff });
     const sent = sandbox.emulator.requests().find((r) => r.method === 'POST')!.body as { input_items: unknown[] };
     expect(sent.input_items[1]).toEqual({ type: 'pre_apply_patch', output_diff: { diff: startingDiff } });
     const cliWithDiff = cliRequests.find((r) => JSON.stringify(r.body ?? '').includes('pre_apply_patch'))!;
@@ -119,7 +115,7 @@ describe('submitTask', () => {
 
   it('refuses more than four attempts before sending anything', async () => {
     const error = await rejection(
-      sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 5, marker: 'm' }),
+      sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 5, marker: 'm' }),
     );
     expect(error.kind).toBe(FailureKind.PERMANENT);
     expect(sandbox.emulator.requests()).toHaveLength(0);
@@ -129,7 +125,7 @@ describe('submitTask', () => {
 describe('getTask', () => {
   it('is READY with a diff that applies to a clone of the demo repository', async () => {
     const client = sandbox.client();
-    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker: 'm' });
+    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker: 'm' });
     const snapshot = await waitForTask(client, taskId);
     expect(snapshot).toMatchObject({ taskId, status: 'READY', turnStatus: 'completed', error: null, environmentId: 'env_widgets' });
     expect(snapshot.messages.join(' ')).toContain('T001, T002');
@@ -148,7 +144,7 @@ describe('getTask', () => {
   it('stays PENDING for the scripted number of polls, then is READY', async () => {
     sandbox.emulator.script({ kind: 'implement', pendingPolls: 3 });
     const client = sandbox.client();
-    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker: 'm' });
+    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker: 'm' });
     const seen = [];
     for (let i = 0; i < 4; i += 1) seen.push(await client.getTask(taskId));
     expect(seen.map((s) => s.status)).toEqual(['PENDING', 'PENDING', 'PENDING', 'READY']);
@@ -160,7 +156,7 @@ describe('getTask', () => {
   it('is READY without a diff when the agent asks a question, and carries its message', async () => {
     sandbox.emulator.script({ kind: 'no-diff', message: 'Which greeting should I use?' });
     const client = sandbox.client();
-    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker: 'm' });
+    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker: 'm' });
     const snapshot = await waitForTask(client, taskId);
     expect(snapshot).toMatchObject({ status: 'READY', diff: null, messages: ['Which greeting should I use?'], error: null });
   });
@@ -168,7 +164,7 @@ describe('getTask', () => {
   it('is ERROR with the turn error code and message', async () => {
     sandbox.emulator.script({ kind: 'error', code: 'setup_failed', message: 'npm install exited 1' });
     const client = sandbox.client();
-    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker: 'm' });
+    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker: 'm' });
     const snapshot = await waitForTask(client, taskId);
     expect(snapshot).toMatchObject({ status: 'ERROR', turnStatus: 'failed', diff: null });
     expect(snapshot.error).toEqual({ code: 'setup_failed', message: 'npm install exited 1' });
@@ -176,7 +172,7 @@ describe('getTask', () => {
 
   it('classifies 502 as TRANSIENT and 429 as TRANSIENT with retryAfterMs, then recovers', async () => {
     const client = sandbox.client();
-    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker: 'm' });
+    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker: 'm' });
     sandbox.emulator.script({ kind: 'http-error', status: 502 }, { kind: 'http-error', status: 429, retryAfterSeconds: 7 });
 
     const bad = await rejection(client.getTask(taskId));
@@ -201,7 +197,7 @@ describe('getTask', () => {
   it('answers a conflict outcome with a diff that git apply --3way turns into real conflicts', async () => {
     sandbox.emulator.script({ kind: 'conflict' });
     const client = sandbox.client();
-    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker: 'm' });
+    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker: 'm' });
     const snapshot = await waitForTask(client, taskId);
     expect(snapshot.status).toBe('READY');
 
@@ -223,34 +219,49 @@ describe('findTaskByMarker', () => {
   it('finds the task a crashed step created, and null for a marker never sent', async () => {
     const marker = 'spec-chain-run: 7f1c2d/1';
     const before = new Date();
-    const { taskId } = await sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker });
+    const { taskId } = await sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker });
     for (let i = 0; i < 3; i += 1) {
-      await sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker: `other/${i}` });
+      await sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker: `other/${i}` });
     }
     const created = () => sandbox.emulator.requests().filter((r) => r.method === 'POST' && r.path === '/backend-api/wham/tasks').length;
     expect(created()).toBe(4);
 
     // A new client, as a restarted worker would have.
     const restarted = sandbox.client();
-    expect(await restarted.findTaskByMarker('env_widgets', marker, before)).toBe(taskId);
-    expect(await restarted.findTaskByMarker('env_widgets', 'spec-chain-run: never/1')).toBeNull();
-    expect(await restarted.findTaskByMarker('env_gadgets', marker)).toBeNull();
-    expect(await restarted.findTaskByMarker('env_widgets', marker, new Date(Date.now() + 3_600_000))).toBeNull();
+    expect(await restarted.findTaskByMarker('env_widgets', marker, before)).toMatchObject({ taskId, complete: true, pagesRead: 1 });
+    expect(await restarted.findTaskByMarker('env_widgets', 'spec-chain-run: never/1', before)).toMatchObject({ taskId: null, complete: true, tasksRead: 4 });
+    expect((await restarted.findTaskByMarker('env_gadgets', marker, before)).taskId).toBeNull();
+    // Every task is older than an hour from now: nothing is read in detail.
+    expect(await restarted.findTaskByMarker('env_widgets', marker, new Date(Date.now() + 3_600_000))).toMatchObject({ taskId: null, complete: true, tasksRead: 0 });
     expect(created()).toBe(4);
 
     const list = sandbox.emulator.requests().find((r) => r.path === '/backend-api/wham/tasks/list')!;
     expect(list.query).toMatchObject({ limit: '20', task_filter: 'current', environment_id: 'env_widgets' });
   });
 
+  it('searches back to the attempt\'s start however many tasks came after it, and says when it stopped short', async () => {
+    const marker = 'spec-chain-run: busy/1';
+    const since = new Date(Date.now() - 1000);
+    sandbox.emulator.script(...Array.from({ length: 151 }, () => ({ kind: 'no-diff' as const })));
+    const { taskId } = await sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker });
+    for (let i = 0; i < 150; i += 1) {
+      await sandbox.client().submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: 'a busy environment', bestOfN: 1, marker: `busy-other/${i}` });
+    }
+    const found = await sandbox.client().findTaskByMarker('env_widgets', marker, since);
+    expect(found).toMatchObject({ taskId, complete: true, pagesRead: 8, tasksRead: 151 });
+    const capped = await sandbox.client({ markerSearchPages: 3 }).findTaskByMarker('env_widgets', marker, since);
+    expect(capped).toEqual({ taskId: null, complete: false, incomplete: 'stopped after 3 pages of tasks', pagesRead: 3, tasksRead: 60 });
+  });
+
   it('follows the list cursor past the first page', async () => {
     const marker = 'spec-chain-run: paged/1';
     const client = sandbox.client();
     sandbox.emulator.script(...Array.from({ length: 23 }, () => ({ kind: 'no-diff' as const })));
-    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, attempts: 1, marker });
+    const { taskId } = await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: PROMPT, bestOfN: 1, marker });
     for (let i = 0; i < 22; i += 1) {
-      await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: 'filler', attempts: 1, marker: `filler/${i}` });
+      await client.submitTask({ environmentId: 'env_widgets', branch: 'main', prompt: 'filler', bestOfN: 1, marker: `filler/${i}` });
     }
-    expect(await client.findTaskByMarker('env_widgets', marker)).toBe(taskId);
+    expect(await client.findTaskByMarker('env_widgets', marker, new Date(0))).toMatchObject({ taskId, pagesRead: 2, tasksRead: 23 });
     const pages = sandbox.emulator.requests().filter((r) => r.path === '/backend-api/wham/tasks/list');
     expect(pages).toHaveLength(2);
     expect(pages[1]!.query?.cursor).toBeTruthy();

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { FailureCode, RunStatus, Step } from '../../src/interfaces.js';
+import { CREDENTIAL_FAILURES, FailureCode, RunStatus, Service, Step } from '../../src/interfaces.js';
 import { GUIDANCE, remediationFor } from '../../src/runs/remediation.js';
 import { presentFailure } from '../../src/runs/present.js';
 import type { SpecWorkflowRun } from '../../src/entities/index.js';
@@ -12,7 +12,7 @@ test.each(Object.values(FailureCode))('%s has remediation that tells the operato
   expect(g.remediation).toMatch(/RESUME|RESTART|Review/);
   // Resumable failures say RESUME; the others do not promise it.
   if (g.resumable) expect(g.remediation).toContain('RESUME');
-  const failure = presentFailure({ failureCode: code, failureStep: Step.APPLY, failureMessage: 'm', failureRemediation: null, failureResumable: null, status: RunStatus.FAILED } as SpecWorkflowRun);
+  const failure = presentFailure({ failureCode: code, failureStep: Step.APPLY, failureMessage: 'm', failureRemediation: null, failureResumable: null, status: RunStatus.FAILED } as unknown as SpecWorkflowRun);
   expect(failure!.retryModes).toEqual(g.resumable ? ['RESUME', 'RESTART'] : ['RESTART']);
   expect(failure!.remediation).toBe(remediationFor(code).remediation);
 });
@@ -23,6 +23,20 @@ test('credential remediation names the secret reference to fix', () => {
   }
 });
 
+test.each(CREDENTIAL_FAILURES.flatMap((code) => [Service.CODEX, Service.GITHUB].map((service) => [code, service] as const)))(
+  '%s remediation for a %s secret names that service and how to renew it, never the other',
+  (code, service) => {
+    const text = remediationFor(code, 'file:/run/secret', service).remediation;
+    expect(text).toContain('file:/run/secret');
+    const [mine, other] = service === Service.CODEX ? ['Codex Cloud', 'GitHub'] : ['GitHub', 'Codex'];
+    expect(text).toContain(mine);
+    expect(text).not.toContain(other);
+    if (code === FailureCode.CREDENTIALS_EXPIRED || code === FailureCode.CREDENTIALS_INVALID) {
+      expect(text).toContain(service === Service.CODEX ? 'codex login' : 'new GitHub token');
+    }
+  },
+);
+
 test('an unknown code falls back to INTERNAL guidance rather than nothing', () => {
-  expect(remediationFor('SOMETHING_NEW')).toEqual(GUIDANCE[FailureCode.INTERNAL]);
+  expect(remediationFor('SOMETHING_NEW')).toEqual(remediationFor(FailureCode.INTERNAL));
 });

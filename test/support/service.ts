@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { closeApp, migrate, openApp, type App } from '../../src/app.js';
+import { loadTokens, TokenStore } from '../../src/server/auth.js';
 import { startHttpServer, type HttpServer } from '../../src/server/http.js';
 
 export const TOKENS = {
@@ -13,6 +14,8 @@ export const TOKENS = {
 export interface TestService {
   app: App;
   http: HttpServer;
+  /** The tokens this serve accepts (reload them as SIGHUP does with loadTokens). */
+  tokens: TokenStore;
   url: string;
   config: Config;
   close(): Promise<void>;
@@ -35,12 +38,16 @@ export async function startService(
   });
   const lines = options.logLines;
   const log = createLogger(config.logLevel, lines ? new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }) : undefined);
+  // Tokens first, as `serve` does: a bad API_TOKENS_FILE stops start-up before anything is opened.
+  const tokens = new TokenStore([]);
+  await loadTokens(tokens, config);
   const app = await openApp(config, log, databaseUrl, { supervise: false });
-  await migrate(app.ds, app.boss, log);
-  const http = await startHttpServer(app, { port: 0, host: '127.0.0.1' });
+  await migrate(app);
+  const http = await startHttpServer(app, tokens, { port: 0, host: '127.0.0.1' });
   return {
     app,
     http,
+    tokens,
     url: http.url,
     config,
     close: async () => {

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { startWorking } from '../../src/jobs/chain.js';
+import { startWorking } from '../../src/jobs/runner.js';
 import { startSandbox, SANDBOX_FEATURE, SANDBOX_REPOSITORY, type Sandbox } from '../../src/sandbox/index.js';
 import { createTestDatabase } from './database.js';
 import { gql, startService, TOKENS, type TestService } from './service.js';

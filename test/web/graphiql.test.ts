@@ -39,7 +39,7 @@ test('GraphiQL renders from loopback only and runs the default query with the to
 
 test('before a token is pasted GraphiQL sends nothing and says what to do; no page asks for a missing file', async () => {
   // A browser that never stored a token (the profile is shared by the tests).
-  const forget = (p: Page) => p.addInitScript((key) => localStorage.removeItem(key), TOKEN_KEY);
+  const forget = async (p: Page) => void (await p.addInitScript((key) => localStorage.removeItem(key), TOKEN_KEY));
   const { page, urls, failures } = await browser.open(`${world.svc.url}/`, { prepare: forget });
   await expect.poll(() => page.locator('.graphiql-query-editor').innerText(), { timeout: 15_000 }).toContain('totalCount');
   expect(await text(page, '#token-state')).toBe('no token yet');

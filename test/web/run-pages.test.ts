@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Page, Request, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startWorking } from '../../src/jobs/chain.js';
+import { startWorking } from '../../src/jobs/runner.js';
 import { SANDBOX_FEATURE, SANDBOX_REPOSITORY } from '../../src/sandbox/index.js';
 import { TOKENS } from '../support/service.js';
 import { startWorld, type World } from '../support/world.js';

@@ -93,7 +93,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
       ['Phase', r.phase ? `${r.phase.id} · ${r.phase.title} (${r.phase.openTaskCount} open, ${r.phase.doneTaskCount} done)` : 'not discovered yet'],
       ['Base branch', r.baseBranch],
       ['Codex environment', r.codexEnvironment],
-      ['Model', r.model],
+      ['Codex best-of-N', r.codexBestOfN > 1 ? String(r.codexBestOfN) : null],
       ['Created', time(r.createdAt)],
       ['Finished', r.finishedAt ? time(r.finishedAt) : null],
       ['Retry of', r.retryOf ? runLink(r.retryOf) : null],

@@ -74,7 +74,7 @@ export interface RunSummary {
 
 export interface RunDetail extends RunSummary {
   codexEnvironment: string | null;
-  model: string | null;
+  codexBestOfN: number;
   tasksPath: string | null;
   failure: RunFailure | null;
   steps: RunStep[];
@@ -100,7 +100,7 @@ const SUMMARY = `id status statusMessage currentStep featureId repository baseBr
   phase { id title openTaskCount doneTaskCount }
   outputs { codexTaskId codexTaskUrl branch commitSha pullRequestNumber pullRequestUrl }`;
 
-const DETAIL = `${SUMMARY} codexEnvironment model tasksPath
+const DETAIL = `${SUMMARY} codexEnvironment codexBestOfN tasksPath
   failure { code step message remediation retryModes retryAdvice }
   steps { step state attempt tries queuedAt startedAt finishedAt nextAttemptAt message errorCode }
   artifacts { id kind step attempt url sha256 size createdAt }`;

@@ -3,14 +3,14 @@ import { permanent, ProviderError } from '../errors.js';
 import type { SecretRef } from '../secrets.js';
 import { createCodexAuth, type CodexAuth, type CodexCredentials } from './auth.js';
 import { exchange, failureFromAnswer, parseJson, type FailureContext } from './http.js';
-import { attemptFromTurn, snapshotFromDetails, userTextOfDetails } from './snapshot.js';
+import { snapshotFromDetails, userTextOfDetails } from './snapshot.js';
 import type {
   CodexCloud,
   CodexEnvironment,
   CodexUsage,
   SubmitTaskInput,
+  MarkerSearch,
   SubmittedTask,
-  TaskAttempt,
   TaskSnapshot,
   UsageWindow,
 } from './types.js';
@@ -27,12 +27,14 @@ export interface CodexCloudClientOptions {
   /** Refresh a ChatGPT access token this long before it expires. */
   refreshSkewMs?: number;
   requestTimeoutMs?: number;
-  /** Pages of 20 tasks `findTaskByMarker` reads at most. */
+  /** Pages of 20 tasks `findTaskByMarker` reads at most before it says its search is incomplete. */
   markerSearchPages?: number;
 }
 
 type Json = Record<string, unknown>;
 const LIST_PAGE = 20;
+/** How far behind ours the service's clock may run when it stamps a task's creation. */
+const CLOCK_SKEW_SECONDS = 300;
 
 interface Call {
   operation: string;
@@ -150,8 +152,8 @@ export function createCodexCloudClient(options: CodexCloudClientOptions): CodexC
     },
 
     async submitTask(input: SubmitTaskInput, signal?: AbortSignal): Promise<SubmittedTask> {
-      if (!Number.isInteger(input.attempts) || input.attempts < 1 || input.attempts > 4) {
-        throw permanent(FailureCode.CODEX_REQUEST_REJECTED, `Codex Cloud runs 1 to 4 attempts per task, not ${input.attempts}.`);
+      if (!Number.isInteger(input.bestOfN) || input.bestOfN < 1 || input.bestOfN > 4) {
+        throw permanent(FailureCode.CODEX_REQUEST_REJECTED, `Codex Cloud works out 1 to 4 solutions per task (best-of-N), not ${input.bestOfN}.`);
       }
       const marker = input.marker.trim();
       const holdsMarker = input.prompt.split(/\r?\n/).some((line) => line.trim() === marker);
@@ -162,7 +164,7 @@ export function createCodexCloudClient(options: CodexCloudClientOptions): CodexC
         new_task: { environment_id: input.environmentId, branch: input.branch, run_environment_in_qa_mode: false },
         input_items: inputItems,
       };
-      if (input.attempts > 1) body.metadata = { best_of_n: input.attempts };
+      if (input.bestOfN > 1) body.metadata = { best_of_n: input.bestOfN };
       const answer = (await call('POST', '/wham/tasks', { operation: 'create task', body }, signal)) as Json | null;
       const id = (answer?.task as Json | undefined)?.id ?? answer?.id;
       if (typeof id !== 'string' || id === '') {
@@ -174,20 +176,6 @@ export function createCodexCloudClient(options: CodexCloudClientOptions): CodexC
     async getTask(taskId, signal): Promise<TaskSnapshot> {
       const details = await call('GET', `/wham/tasks/${encodeURIComponent(taskId)}`, { operation: `read task ${taskId}` }, signal);
       return snapshotFromDetails(taskId, taskUrl(taskId), details);
-    },
-
-    async listSiblingAttempts(taskId, turnId, signal): Promise<TaskAttempt[]> {
-      const body = (await call(
-        'GET',
-        `/wham/tasks/${encodeURIComponent(taskId)}/turns/${encodeURIComponent(turnId)}/sibling_turns`,
-        { operation: `list attempts of task ${taskId}` },
-        signal,
-      )) as Json | null;
-      const turns = Array.isArray(body?.sibling_turns) ? body.sibling_turns : [];
-      return turns
-        .map(attemptFromTurn)
-        .filter((attempt): attempt is TaskAttempt => attempt !== null)
-        .sort((a, b) => (a.placement ?? Infinity) - (b.placement ?? Infinity) || a.turnId.localeCompare(b.turnId));
     },
 
     async getUsage(signal): Promise<CodexUsage> {
@@ -212,29 +200,40 @@ export function createCodexCloudClient(options: CodexCloudClientOptions): CodexC
 
     async findTaskByMarker(environmentId, marker, since, signal) {
       const wanted = marker.trim();
-      if (wanted === '') return null;
+      const search: MarkerSearch = { taskId: null, pagesRead: 0, tasksRead: 0, complete: true };
+      if (wanted === '') return search;
       // Tasks created a little before `since` by a clock that runs behind ours still count.
-      const notBefore = since ? since.getTime() / 1000 - 300 : -Infinity;
+      const notBefore = since.getTime() / 1000 - CLOCK_SKEW_SECONDS;
+      let undated = 0;
       let cursor: string | undefined;
-      for (let page = 0; page < (options.markerSearchPages ?? 5); page += 1) {
+      for (;;) {
+        if (search.pagesRead >= (options.markerSearchPages ?? 250)) {
+          return { ...search, complete: false, incomplete: `stopped after ${search.pagesRead} pages of tasks` };
+        }
         const { items, cursor: next } = await listTasks(environmentId, cursor, signal);
+        search.pagesRead += 1;
         let older = 0;
         for (const item of items) {
           if (typeof item.id !== 'string') continue;
           const created = typeof item.created_at === 'number' ? item.created_at : null;
-          if (created !== null && created < notBefore) {
+          if (created === null) undated += 1;
+          else if (created < notBefore) {
             older += 1;
             continue;
           }
+          search.tasksRead += 1;
           const details = await call('GET', `/wham/tasks/${encodeURIComponent(item.id)}`, { operation: `read task ${item.id}` }, signal);
           const lines = userTextOfDetails(details).split(/\r?\n/);
-          if (lines.some((line) => line.trim() === wanted)) return item.id;
+          if (lines.some((line) => line.trim() === wanted)) return { ...search, taskId: item.id };
         }
-        // The list is newest first: a page of nothing but older tasks means the rest are older too.
-        if (!next || items.length === 0 || older === items.length) return null;
+        // The list is newest first: one older task means every task after it is older too.
+        if (older > 0 || !next || items.length === 0) {
+          // Without creation times the list cannot say where "since" is: every page was read, but a task
+          // the list no longer shows as current (archived meanwhile) cannot be ruled out.
+          return undated > 0 && older === 0 ? { ...search, complete: false, incomplete: `${undated} listed tasks carry no creation time` } : search;
+        }
         cursor = next;
       }
-      return null;
     },
 
     async checkCredentials(signal) {

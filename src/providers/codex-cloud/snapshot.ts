@@ -1,4 +1,4 @@
-import type { DiffStats, TaskAttempt, TaskSnapshot, TaskStatus } from './types.js';
+import type { DiffStats, TaskSnapshot, TaskStatus } from './types.js';
 
 // Reads task details the way the Codex CLI does (shared/reference/codex-cloud): leniently, field by
 // field, so a missing optional part never hides the parts that are there.
@@ -114,24 +114,6 @@ export function snapshotFromDetails(taskId: string, url: string, details: unknow
     error,
     siblingTurnIds: list(siblings).filter((id): id is string => typeof id === 'string'),
     diffStats,
-  };
-}
-
-/** One best-of-N sibling turn; null when it has no id. */
-export function attemptFromTurn(raw: unknown): TaskAttempt | null {
-  const turn = object(raw);
-  const turnId = text(turn?.id);
-  if (!turn || !turnId) return null;
-  const turnStatus = text(turn.turn_status);
-  const created = turn.created_at;
-  return {
-    turnId,
-    placement: typeof turn.attempt_placement === 'number' ? turn.attempt_placement : null,
-    createdAt: typeof created === 'number' ? new Date(created * 1000) : null,
-    status: statusOf(turnStatus ?? 'pending', null),
-    turnStatus,
-    diff: diffOfItems(turn.output_items),
-    messages: messagesOfTurn(turn),
   };
 }
 

@@ -1,6 +1,8 @@
 // What the chain sees of Codex Cloud. The wire format (shared/reference/codex-cloud) stays inside
 // this folder; these types are the narrow interface the steps and the sandbox swap behind.
 
+import type { FailureCode } from '../../interfaces.js';
+
 export type TaskStatus = 'READY' | 'PENDING' | 'ERROR';
 
 export interface CodexEnvironment {
@@ -15,8 +17,8 @@ export interface SubmitTaskInput {
   /** The branch Codex starts from. */
   branch: string;
   prompt: string;
-  /** Best-of-N attempts, 1 to 4. */
-  attempts: number;
+  /** How many solutions Codex works out (best-of-N), 1 to 4. */
+  bestOfN: number;
   /**
    * A line that identifies this submission (e.g. `spec-chain-run: <runId>/<attempt>`). It is added to
    * the prompt when the prompt does not already hold it, so `findTaskByMarker` can find the task again.
@@ -56,16 +58,6 @@ export interface TaskSnapshot {
   diffStats: DiffStats;
 }
 
-export interface TaskAttempt {
-  turnId: string;
-  placement: number | null;
-  createdAt: Date | null;
-  status: TaskStatus;
-  turnStatus: string | null;
-  diff: string | null;
-  messages: string[];
-}
-
 export interface UsageWindow {
   usedPercent: number;
   windowSeconds: number | null;
@@ -82,10 +74,20 @@ export interface CodexUsage {
   credits: { hasCredits: boolean; unlimited: boolean; balance: string | null } | null;
 }
 
+export interface MarkerSearch {
+  taskId: string | null;
+  pagesRead: number;
+  tasksRead: number;
+  /** True when every task created since `since` was looked at. */
+  complete: boolean;
+  /** Why the search is not complete. */
+  incomplete?: string;
+}
+
 /** One issue found by preflight: which reference to fix and how. */
 export interface CodexAccessIssue {
   ref: string;
-  code: string;
+  code: FailureCode;
   message: string;
 }
 
@@ -94,10 +96,13 @@ export interface CodexCloud {
   resolveEnvironment(repository: string, idOrLabel: string, signal?: AbortSignal): Promise<CodexEnvironment>;
   submitTask(input: SubmitTaskInput, signal?: AbortSignal): Promise<SubmittedTask>;
   getTask(taskId: string, signal?: AbortSignal): Promise<TaskSnapshot>;
-  listSiblingAttempts(taskId: string, turnId: string, signal?: AbortSignal): Promise<TaskAttempt[]>;
   getUsage(signal?: AbortSignal): Promise<CodexUsage>;
-  /** The newest task of the environment whose prompt holds `marker` as a line, or null. */
-  findTaskByMarker(environmentId: string, marker: string, since?: Date, signal?: AbortSignal): Promise<string | null>;
+  /**
+   * The newest task of the environment whose prompt holds `marker` as a line, searching every page of
+   * tasks back to `since` (the list is newest first). Says how far it looked, and when it could not
+   * rule a task out (a list without creation times, or more pages than it will read).
+   */
+  findTaskByMarker(environmentId: string, marker: string, since: Date, signal?: AbortSignal): Promise<MarkerSearch>;
   /** Makes sure the credentials work now (refreshing them if needed); throws a CREDENTIALS error if not. */
   checkCredentials(signal?: AbortSignal): Promise<void>;
 }

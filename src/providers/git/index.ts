@@ -15,8 +15,8 @@ export interface Git {
   prepareWorktree(input: PrepareWorktreeInput): Promise<Worktree>;
   removeWorktree(dir: string): Promise<void>;
   applyPatch(worktreePath: string, diff: string, signal?: AbortSignal): Promise<ApplyResult>;
-  /** Returns the new commit's sha. */
-  commit(worktreePath: string, input: CommitInput): Promise<string>;
+  /** Returns the new commit's sha; author and committer are the configured identity unless `author` is given. */
+  commit(worktreePath: string, input: Omit<CommitInput, 'author'> & Partial<Pick<CommitInput, 'author'>>): Promise<string>;
   pushBranch(input: PushInput): Promise<PushResult>;
 }
 
@@ -27,6 +27,8 @@ export interface GitOptions {
   gitBaseUrl: string;
   /** The git executable; `git` on PATH by default. */
   gitBinary?: string;
+  /** Author and committer of the commits made (GIT_AUTHOR_NAME / GIT_AUTHOR_EMAIL). */
+  author?: { name: string; email: string };
 }
 
 /** The real `git` executable behind the Git interface. */
@@ -40,7 +42,11 @@ export function createGit(options: GitOptions): Git {
     prepareWorktree: (input) => prepareWorktree(ctx, input),
     removeWorktree: (dir) => removeWorktree(ctx, dir),
     applyPatch: (worktreePath, diff, signal) => applyPatch(ctx, worktreePath, diff, signal),
-    commit: (worktreePath, input) => commit(ctx, worktreePath, input),
+    commit: (worktreePath, input) => {
+      const author = input.author ?? options.author;
+      if (!author) throw new TypeError('a commit needs an author: pass one or configure the git provider with one');
+      return commit(ctx, worktreePath, { ...input, author });
+    },
     pushBranch: (input) => pushBranch(ctx, input),
   };
 }

@@ -1,9 +1,9 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { Step, StepState as State } from '../interfaces.js';
+import { FailureCode, Step, StepState } from '../interfaces.js';
 
 /** One attempt of one step of a run (the spec's CeleryTaskState). Unique per (run, step, attempt). */
-@Entity('step_state')
-export class StepState {
+@Entity('step_attempt')
+export class StepAttempt {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
@@ -16,14 +16,18 @@ export class StepState {
   @Column({ name: 'attempt', type: 'int' })
   attempt: number;
 
-  @Column({ name: 'state', type: 'enum', enum: State, enumName: 'step_state_name' })
-  state: State;
+  @Column({ name: 'state', type: 'enum', enum: StepState, enumName: 'step_state' })
+  state: StepState;
 
   @Column({ name: 'job_id', type: 'text', nullable: true })
   jobId: string | null;
 
   @Column({ name: 'worker_id', type: 'text', nullable: true })
   workerId: string | null;
+
+  /** The claim of the try running now: a worker's results are written only while it still holds it. */
+  @Column({ name: 'claim', type: 'uuid', nullable: true })
+  claim: string | null;
 
   /** How many times this attempt's job has been picked up (retries after transient failures or lost workers). */
   @Column({ name: 'tries', type: 'int', default: 0 })
@@ -38,6 +42,7 @@ export class StepState {
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
 
+  /** The last sign of life of the worker running this try (claimed, or its heartbeat). */
   @Column({ name: 'heartbeat_at', type: 'timestamptz', nullable: true })
   heartbeatAt: Date | null;
 
@@ -52,5 +57,5 @@ export class StepState {
   payload: Record<string, unknown> | null;
 
   @Column({ name: 'error', type: 'jsonb', nullable: true })
-  error: { code: string; message: string; kind: string } | null;
+  error: { code: FailureCode; message: string; kind: string } | null;
 }

@@ -1,0 +1,219 @@
+import type { Job, PgBoss } from 'pg-boss';
+import type { Config } from '../config.js';
+import type { DataSource } from 'typeorm';
+import { Listener } from '../db/listener.js';
+import { CredentialSet } from '../entities/index.js';
+import { FailureCode, FailureKind, Service, Step, STEP_ORDER } from '../interfaces.js';
+import type { Logger } from '../log.js';
+import { ProviderError } from '../providers/errors.js';
+import { createProviders } from '../providers/index.js';
+import { ArtifactStore } from '../runs/artifacts.js';
+import { holdsClaim, touchAttempt } from '../runs/db/attempts.js';
+import { announce } from '../runs/events.js';
+import { apply } from './apply.js';
+import { claimStep, type Claim } from './claim.js';
+import { discover } from './discover.js';
+import { finalize } from './finalize.js';
+import { failLostStep, completeStep, endNoWork, failStep, retryStep, waitStep, type Failure, type Runtime, type Settled } from './outcomes.js';
+import { publish } from './publish.js';
+import { CANCEL_CHANNEL, createQueues, EXPIRY_MARGIN_SECONDS, HEARTBEAT_SECONDS, LOST_QUEUE, LOST_WORKER_RETRIES, QUEUE, type StepJob } from './queues.js';
+import { ClaimLost, StepFailure, type StepDefinition, type StepPolicy, type StepResult } from './step.js';
+import { submit } from './submit.js';
+
+// The chain runner: for one step job, claim → the step's own work → one verb for its outcome. It alone
+// reads each step's policy (retries, backoff, polling, timeout).
+
+/** Every step, in chain order. */
+export const STEPS: Record<Step, StepDefinition> = {
+  [Step.DISCOVER]: discover,
+  [Step.SUBMIT]: submit,
+  [Step.APPLY]: apply,
+  [Step.PUBLISH]: publish,
+  [Step.FINALIZE]: finalize,
+};
+
+/** What a worker process runs on. */
+export interface WorkerServices extends Runtime {
+  config: Config;
+  log: Logger;
+  ds: DataSource;
+  databaseUrl: string;
+  /** Names this process in step_attempt.worker_id and the logs. */
+  workerId: string;
+}
+
+/** Creates or updates the step queues with each step's expiry: its timeout plus a margin. */
+export async function createStepQueues(boss: PgBoss, config: Config): Promise<void> {
+  const expiry = Object.fromEntries(STEP_ORDER.map((s) => [s, STEPS[s].policy(config).timeoutSeconds + EXPIRY_MARGIN_SECONDS])) as Record<Step, number>;
+  await createQueues(boss, expiry);
+}
+
+/** Pause before try n + 1 (or look n + 1), ±20 % so many runs that failed together do not retry together. */
+export function pauseMs(base: number, max: number, factor: number, n: number): number {
+  return Math.round(Math.min(base * factor ** Math.max(0, n - 1), max) * (0.8 + Math.random() * 0.4));
+}
+
+/** The service a secret reference of the run's credential set is for, so a remediation names the right one. */
+function serviceOf(set: CredentialSet | null, ref: string | undefined): Service | null {
+  if (!set || !ref) return null;
+  if (ref === set.codexAuthRef) return Service.CODEX;
+  if (ref === set.githubTokenRef) return Service.GITHUB;
+  return null;
+}
+
+/** Runs in flight in this process, so a cancel can abort their outside calls. */
+const inFlight = new Map<string, AbortController>();
+
+/** Decides the outcome of a try from its result or error and the step's policy, and settles it with one verb. */
+async function settle(
+  rt: Runtime,
+  claim: Claim,
+  policy: StepPolicy,
+  tries: number,
+  startedAt: Date,
+  outcome: { result: StepResult } | { error: unknown },
+  credentialSet: CredentialSet | null,
+): Promise<Settled & { wakeAfterMs?: number }> {
+  if ('result' in outcome) {
+    const { result } = outcome;
+    if (result.kind === 'done') return completeStep(rt, claim, result);
+    if (result.kind === 'no-work') return endNoWork(rt, claim, result);
+    const poll = policy.poll!;
+    const looks = Number(result.payload?.polls ?? 1);
+    if (Date.now() - startedAt.getTime() > poll.deadlineMs) {
+      const minutes = Math.round(poll.deadlineMs / 60_000);
+      return failStep(rt, claim, { code: poll.code, kind: FailureKind.PERMANENT, message: `${result.message}; still not ready after ${minutes} minutes (${looks} looks).` }, result);
+    }
+    const delay = pauseMs(poll.firstMs, poll.maxMs, poll.factor, looks);
+    return { ...(await waitStep(rt, claim, { ...result, message: `${result.message}; next look in ${Math.round(delay / 1000)} s` }, delay)), wakeAfterMs: delay };
+  }
+  const { error } = outcome;
+  const e = error instanceof ProviderError ? error : null;
+  const failure: Failure = {
+    code: e?.code ?? FailureCode.INTERNAL,
+    kind: e?.kind ?? FailureKind.PERMANENT,
+    message: e?.message ?? `Unexpected error in ${claim.step.toLowerCase()}: ${(error as Error)?.message ?? String(error)}`,
+    secretRef: e?.secretRef,
+    service: e?.service ?? serviceOf(credentialSet, e?.secretRef),
+  };
+  const facts = error instanceof StepFailure ? { artifacts: error.artifacts, outputs: error.outputs } : {};
+  if (failure.kind === FailureKind.TRANSIENT && tries <= policy.retries) {
+    const delay = e?.retryAfterMs ?? pauseMs(policy.backoff.baseMs, policy.backoff.maxMs, 2, tries);
+    return { ...(await retryStep(rt, claim, { ...failure, triesLeft: policy.retries - tries + 1 }, delay, facts)), wakeAfterMs: delay };
+  }
+  return failStep(rt, claim, failure, facts);
+}
+
+/**
+ * One step job, start to end. The try's signal aborts on cancel, on the step's timeout, when pg-boss
+ * finds the job's claim gone, and when our own heartbeat finds the attempt's claim gone.
+ */
+export async function runStepJob(svc: WorkerServices, job: Job<StepJob>, onWake: (step: Step, delayMs: number) => void): Promise<void> {
+  const definition = STEPS[job.data.step];
+  const policy = definition.policy(svc.config);
+  const claimed = await claimStep(svc.db, job, svc.workerId);
+  if (!claimed) return;
+  const { claim, run, info } = claimed;
+  await announce(svc.db, run.id, claimed.version);
+  const log = svc.log.child({ runId: run.id, step: claim.step, attempt: claim.attempt, try: info.tries });
+  log.info('step started');
+
+  const cancelled = new AbortController();
+  const lost = new AbortController();
+  inFlight.set(run.id, cancelled);
+  const signal = AbortSignal.any([cancelled.signal, lost.signal, job.signal, AbortSignal.timeout(policy.timeoutSeconds * 1000)]);
+  // Our own heartbeat on the attempt row: it keeps heartbeat_at current for readers, and notices a claim
+  // taken over (this worker was paused past its pg-boss heartbeat) so the step stops at once.
+  const heartbeat = setInterval(() => {
+    void touchAttempt(svc.db, run.id, claim.step, claim.attempt, claim.token).then(
+      (held) => held || lost.abort(new ClaimLost(run.id, claim.step, claim.attempt)),
+      () => {},
+    );
+  }, (HEARTBEAT_SECONDS * 1000) / 2);
+  let outcome: { result: StepResult } | { error: unknown };
+  let credentialSet: CredentialSet | null = null;
+  try {
+    credentialSet = await svc.ds.getRepository(CredentialSet).findOneByOrFail({ id: run.credentialSetId });
+    const result = await definition.run({
+      run,
+      attempt: info,
+      providers: createProviders(svc.config, credentialSet, log),
+      artifacts: new ArtifactStore(svc.config.artifactDir),
+      signal,
+      log,
+      guard: async () => {
+        if (!(await holdsClaim(svc.db, run.id, claim.step, claim.attempt, claim.token))) throw new ClaimLost(run.id, claim.step, claim.attempt);
+      },
+    });
+    outcome = { result };
+  } catch (error) {
+    outcome = { error: signal.aborted && !(error instanceof ProviderError) ? abortReason(signal, policy) : error };
+  } finally {
+    clearInterval(heartbeat);
+    inFlight.delete(run.id);
+  }
+  const settled = await settle(svc, claim, policy, info.tries, info.startedAt, outcome, credentialSet);
+  if (settled.version !== null) await announce(svc.db, run.id, settled.version);
+  if (!settled.landed) {
+    log.warn({ outcome: 'error' in outcome ? 'error' : outcome.result.kind }, 'stale result dropped: this worker no longer held the attempt');
+    return;
+  }
+  if (settled.wakeAfterMs !== undefined) onWake(claim.step, settled.wakeAfterMs);
+  if ('error' in outcome) {
+    const e = outcome.error as ProviderError;
+    log.warn({ code: e.code ?? FailureCode.INTERNAL, kind: e.kind ?? 'PERMANENT', error: e.message }, 'step failed');
+  } else {
+    log.info({ outcome: outcome.result.kind, message: outcome.result.message }, 'step finished');
+  }
+}
+
+/** Why an aborted try ended, as a failure the policy can act on. */
+function abortReason(signal: AbortSignal, policy: StepPolicy): unknown {
+  const reason: unknown = signal.reason;
+  if (reason instanceof ClaimLost || (reason as Error)?.name === 'ClaimLost') return reason;
+  if ((reason as Error)?.name === 'TimeoutError') {
+    return new ProviderError(FailureKind.TRANSIENT, FailureCode.SERVICE_UNAVAILABLE, `The step ran longer than its ${policy.timeoutSeconds} s limit and was stopped.`);
+  }
+  return reason ?? new Error('aborted');
+}
+
+/** Everything a `work` process runs: the step workers, the lost-step worker, and the cancel listener. */
+export async function startWorking(svc: WorkerServices): Promise<{ stop: () => Promise<void> }> {
+  const workerIds = new Map<Step, string[]>();
+  // A job re-queued with startAfter is durable in the table; NOTIFY fired when it was sent, before it was
+  // due, so without this it would wait for the polling backstop. A local timer wakes this process's
+  // workers when it is due; other processes still find it by polling.
+  const wake = (step: Step, delayMs: number) => {
+    setTimeout(() => {
+      for (const id of workerIds.get(step) ?? []) svc.boss.notifyWorker(id);
+    }, delayMs + 20).unref();
+  };
+  for (const step of STEP_ORDER) {
+    const id = await svc.boss.work<StepJob>(
+      QUEUE[step],
+      // Several pollers per queue so one long step (a big apply, a slow push) does not hold the others back;
+      // batches of two with burst drain a backlog without waiting out the polling interval.
+      { batchSize: 2, burstWhenBatchFull: true, localConcurrency: svc.config.workerConcurrency, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 10 },
+      async (jobs) => {
+        await Promise.all(jobs.map((job) => runStepJob(svc, job, wake)));
+      },
+    );
+    workerIds.set(step, [...(workerIds.get(step) ?? []), id]);
+  }
+  await svc.boss.work<StepJob>(LOST_QUEUE, { batchSize: 5 }, async (jobs) => {
+    for (const job of jobs) {
+      const { runId, step, attempt } = job.data;
+      const message = `The ${step} step lost its worker ${LOST_WORKER_RETRIES + 1} times (crash or missed heartbeats) and was given up.`;
+      const settled = await failLostStep(svc, { runId, step, attempt }, { code: FailureCode.WORKER_LOST, kind: FailureKind.TRANSIENT, message });
+      if (settled.version !== null) {
+        await announce(svc.db, runId, settled.version);
+        svc.log.warn({ runId, step, attempt }, 'step given up after lost workers');
+      }
+    }
+  });
+  const listener = new Listener(svc.databaseUrl, svc.log);
+  listener.on(CANCEL_CHANNEL, (runId) => inFlight.get(runId)?.abort(new Error(`run ${runId} was cancelled`)));
+  await listener.start();
+  return { stop: () => listener.close() };
+}
+
