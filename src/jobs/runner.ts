@@ -108,8 +108,12 @@ async function settle(
  * One step job, start to end. The try's signal aborts on cancel, on the step's timeout, when pg-boss
  * finds the job's claim gone, and when our own heartbeat finds the attempt's claim gone.
  */
-export async function runStepJob(svc: WorkerServices, job: Job<StepJob>, onWake: (step: Step, delayMs: number) => void): Promise<void> {
-  const definition = STEPS[job.data.step];
+export async function runStepJob(
+  svc: WorkerServices,
+  definition: StepDefinition,
+  job: Pick<Job<StepJob>, 'id' | 'data' | 'signal'>,
+  onWake: (step: Step, delayMs: number) => void = () => {},
+): Promise<void> {
   const policy = definition.policy(svc.config);
   const claimed = await claimStep(svc.db, job, svc.workerId);
   if (!claimed) return;
@@ -195,7 +199,7 @@ export async function startWorking(svc: WorkerServices): Promise<{ stop: () => P
       // batches of two with burst drain a backlog without waiting out the polling interval.
       { batchSize: 2, burstWhenBatchFull: true, localConcurrency: svc.config.workerConcurrency, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 10 },
       async (jobs) => {
-        await Promise.all(jobs.map((job) => runStepJob(svc, job, wake)));
+        await Promise.all(jobs.map((job) => runStepJob(svc, STEPS[step], job, wake)));
       },
     );
     workerIds.set(step, [...(workerIds.get(step) ?? []), id]);
