@@ -33,6 +33,9 @@ export interface Config {
   queueMonitorSeconds: number;
   /** GitHub asks for at least a second between mutations per token. */
   githubMutationIntervalMs: number;
+  /** What a run cancelled during PUBLISH undoes of what it made: its new pull request (closed with a comment), its new branch. */
+  cancelClosesPullRequest: boolean;
+  cancelDeletesBranch: boolean;
 }
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -102,6 +105,13 @@ export function parseApiTokens(raw: string, variable = 'API_TOKENS'): Config['ap
   });
 }
 
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = text(env, name, fallback ? '1' : '0').toLowerCase();
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new ConfigError(name, `"${raw}" is not 1 or 0.`);
+}
+
 function sandbox(env: Env): Config['sandbox'] {
   const raw = text(env, 'SANDBOX', 'auto').toLowerCase();
   if (raw === 'auto') return 'auto';
@@ -136,7 +146,9 @@ export function loadConfig(env: Env = process.env): Config {
     codexPollIntervalSeconds: integer(env, 'CODEX_POLL_INTERVAL_SECONDS', 5, 1, 3600),
     codexPollMaxIntervalSeconds: integer(env, 'CODEX_POLL_MAX_INTERVAL_SECONDS', 60, 1, 3600),
     stepRetryLimit: integer(env, 'STEP_RETRY_LIMIT', 5, 0, 100),
-    queueMonitorSeconds: integer(env, 'QUEUE_MONITOR_SECONDS', 10, 1, 3600),
+    queueMonitorSeconds: integer(env, 'QUEUE_MONITOR_SECONDS', 2, 1, 3600),
     githubMutationIntervalMs: integer(env, 'GITHUB_MUTATION_INTERVAL_MS', 1000, 0, 60_000),
+    cancelClosesPullRequest: flag(env, 'CANCEL_CLOSES_PULL_REQUEST', true),
+    cancelDeletesBranch: flag(env, 'CANCEL_DELETES_BRANCH', true),
   };
 }

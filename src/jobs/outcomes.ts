@@ -232,3 +232,11 @@ export function endNoWork(
     return { version, landed: true, ended: RunStatus.NO_WORK };
   });
 }
+
+/** What undoing a cancelled try did, as an event on that attempt (which stays CANCELLED). */
+export function recordUndo(rt: Runtime, claim: Claim, report: { message: string; undone: Record<string, string> }): Promise<number> {
+  return inTransaction(rt.db, async (tx) => {
+    await lockRun(tx, claim.runId);
+    return noteStep(tx, claim.runId, claim.step, claim.attempt, StepState.CANCELLED, { message: report.message, undone: report.undone });
+  });
+}

@@ -1,7 +1,7 @@
 import { ArtifactKind, FailureCode, Service, Step } from '../interfaces.js';
 import { credentials, permanent } from '../providers/errors.js';
 import { applyAndCommit } from './apply.js';
-import { standardPolicy, type StepContext, type StepDefinition, type StepResult } from './step.js';
+import { standardPolicy, StepFailure, type CancelledFacts, type StepContext, type StepDefinition, type StepResult, type UndoReport } from './step.js';
 
 function pullRequestText(ctx: StepContext): { title: string; body: string } {
   const { run } = ctx;
@@ -26,7 +26,7 @@ function pullRequestText(ctx: StepContext): { title: string; body: string } {
  * one atomic push, then create or update the pull request. A repeat finds the same branch and pull request.
  */
 async function publishBranch(ctx: StepContext): Promise<StepResult> {
-  const { run, providers, artifacts, signal, guard } = ctx;
+  const { run, providers, artifacts, signal, deadline, guard, cancelled } = ctx;
   const issues = await providers.github.checkAccess(run.repository, signal);
   if (issues.length) {
     const first = issues[0]!;
@@ -39,7 +39,12 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
   }
   const branch = run.branch!;
   const state = await providers.github.getRepositoryState({ repository: run.repository, branch }, signal);
+  // What this run makes (and a cancel takes back): a branch that did not exist, a pull request that was not open.
+  const made = { branch, commitSha: sha, branchCreated: state.branch === null };
   await guard();
+  if (await cancelled()) throw cancelledAt(made, 'before the push');
+  // Once started, the push and the pull request run to their end (or the deadline): cut off halfway,
+  // their outcome on GitHub would be unknown. A cancel is looked for after each.
   const push = await providers.git.pushBranch({
     repository: run.repository,
     worktreePath: path,
@@ -47,12 +52,13 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
     sha,
     expectedRemoteSha: state.branch?.oid ?? null,
     auth: await providers.gitAuth(),
-    signal,
+    signal: deadline,
   });
   await guard();
+  if (await cancelled()) throw cancelledAt({ ...made, pushed: true }, 'after the push');
   const pr = await providers.github.upsertPullRequest(
     { repository: run.repository, baseBranch: run.baseBranch, headBranch: branch, ...pullRequestText(ctx) },
-    signal,
+    deadline,
   );
   return {
     kind: 'done',
@@ -62,13 +68,53 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
       { kind: ArtifactKind.BRANCH, location: providers.branchUrl(run.repository, branch) },
       { kind: ArtifactKind.PULL_REQUEST, location: pr.url },
     ],
-    payload: { branch, commitSha: sha, pushed: push.updated, pullRequest: { number: pr.number, url: pr.url, created: pr.created } },
+    payload: { ...made, pushed: push.updated, pullRequest: { id: pr.id, number: pr.number, url: pr.url, created: pr.created } },
   };
+}
+
+/** The run was cancelled part way: what exists so far, for the runtime to record and `undo` to take back. */
+function cancelledAt(made: Record<string, unknown>, when: string): StepFailure {
+  return new StepFailure(FailureCode.INTERNAL, `cancelled ${when}`, [], { details: made });
+}
+
+/**
+ * After a cancel: closes the pull request this run opened (with a comment saying why) and deletes the
+ * branch it created, as the configuration asks; a branch or pull request that existed before is left.
+ */
+async function undoPublish(
+  { providers, policy, signal }: Pick<StepContext, 'providers' | 'policy' | 'signal'>,
+  { run, payload }: CancelledFacts,
+): Promise<UndoReport | null> {
+  const undo = policy.undoOnCancel ?? { closePullRequest: true, deleteBranch: true };
+  const undone: Record<string, string> = {};
+  const pr = payload.pullRequest as { id: string; number: number; created: boolean } | undefined;
+  if (pr?.created) {
+    if (undo.closePullRequest) {
+      await providers.github.closePullRequest(
+        { pullRequestId: pr.id, comment: `Closed by spec-chain: run \`${run.id}\` was cancelled (${run.statusMessage ?? 'by an operator'}) while it opened this pull request.` },
+        signal,
+      );
+      undone.pullRequest = `closed #${pr.number} with a comment`;
+    } else undone.pullRequest = `left #${pr.number} open (CANCEL_CLOSES_PULL_REQUEST=0)`;
+  }
+  const branch = typeof payload.branch === 'string' ? payload.branch : null;
+  if (branch && payload.branchCreated === true && (payload.pushed === true || pr)) {
+    if (undo.deleteBranch) {
+      const deleted = await providers.github.deleteBranch({ repository: run.repository, branch, oid: String(payload.commitSha) }, signal);
+      undone.branch = deleted ? `deleted ${branch}` : `left ${branch}: it moved since this run pushed it`;
+    } else undone.branch = `left ${branch} (CANCEL_DELETES_BRANCH=0)`;
+  }
+  if (!Object.keys(undone).length) return null;
+  return { message: `after the cancel: ${Object.values(undone).join('; ')}`, undone };
 }
 
 export const publish: StepDefinition = {
   step: Step.PUBLISH,
   // A push of a large change over a slow link is the longest outside call of the chain.
-  policy: (config) => standardPolicy(config, 30 * 60),
+  policy: (config) => ({
+    ...standardPolicy(config, 30 * 60),
+    undoOnCancel: { closePullRequest: config.cancelClosesPullRequest, deleteBranch: config.cancelDeletesBranch },
+  }),
   run: publishBranch,
+  undo: undoPublish,
 };

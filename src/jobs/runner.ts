@@ -3,21 +3,22 @@ import type { Config } from '../config.js';
 import type { DataSource } from 'typeorm';
 import { Listener } from '../db/listener.js';
 import { CredentialSet } from '../entities/index.js';
-import { FailureCode, FailureKind, Service, Step, STEP_ORDER } from '../interfaces.js';
+import { FailureCode, FailureKind, RunStatus, Service, Step, STEP_ORDER } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { ProviderError } from '../providers/errors.js';
-import { createProviders } from '../providers/index.js';
+import { createProviders, type Providers } from '../providers/index.js';
 import { ArtifactStore } from '../runs/artifacts.js';
 import { holdsClaim, touchAttempt } from '../runs/db/attempts.js';
+import { readRun } from '../runs/db/runs.js';
 import { announce } from '../runs/events.js';
 import { apply } from './apply.js';
 import { claimStep, type Claim } from './claim.js';
 import { discover } from './discover.js';
 import { finalize } from './finalize.js';
-import { failLostStep, completeStep, endNoWork, failStep, retryStep, waitStep, type Failure, type Runtime, type Settled } from './outcomes.js';
+import { completeStep, endNoWork, failLostStep, failStep, recordUndo, retryStep, waitStep, type Failure, type Runtime, type Settled } from './outcomes.js';
 import { publish } from './publish.js';
 import { CANCEL_CHANNEL, createQueues, EXPIRY_MARGIN_SECONDS, HEARTBEAT_SECONDS, LOST_QUEUE, LOST_WORKER_RETRIES, QUEUE, type StepJob } from './queues.js';
-import { ClaimLost, StepFailure, type StepDefinition, type StepPolicy, type StepResult } from './step.js';
+import { ClaimLost, RunCancelled, StepFailure, type StepDefinition, type StepPolicy, type StepResult, type UndoReport } from './step.js';
 import { submit } from './submit.js';
 
 // The chain runner: for one step job, claim → the step's own work → one verb for its outcome. It alone
@@ -96,7 +97,7 @@ async function settle(
     secretRef: e?.secretRef,
     service: e?.service ?? serviceOf(credentialSet, e?.secretRef),
   };
-  const facts = error instanceof StepFailure ? { artifacts: error.artifacts, outputs: error.outputs } : {};
+  const facts = error instanceof StepFailure ? { artifacts: error.artifacts, outputs: error.outputs, payload: error.details } : {};
   if (failure.kind === FailureKind.TRANSIENT && tries <= policy.retries) {
     const delay = e?.retryAfterMs ?? pauseMs(policy.backoff.baseMs, policy.backoff.maxMs, 2, tries);
     return { ...(await retryStep(rt, claim, { ...failure, triesLeft: policy.retries - tries + 1 }, delay, facts)), wakeAfterMs: delay };
@@ -125,7 +126,8 @@ export async function runStepJob(
   const cancelled = new AbortController();
   const lost = new AbortController();
   inFlight.set(run.id, cancelled);
-  const signal = AbortSignal.any([cancelled.signal, lost.signal, job.signal, AbortSignal.timeout(policy.timeoutSeconds * 1000)]);
+  const deadline = AbortSignal.timeout(policy.timeoutSeconds * 1000);
+  const signal = AbortSignal.any([cancelled.signal, lost.signal, job.signal, deadline]);
   // Our own heartbeat on the attempt row: it keeps heartbeat_at current for readers, and notices a claim
   // taken over (this worker was paused past its pg-boss heartbeat) so the step stops at once.
   const heartbeat = setInterval(() => {
@@ -136,14 +138,19 @@ export async function runStepJob(
   }, (HEARTBEAT_SECONDS * 1000) / 2);
   let outcome: { result: StepResult } | { error: unknown };
   let credentialSet: CredentialSet | null = null;
+  let providers: Providers | null = null;
   try {
     credentialSet = await svc.ds.getRepository(CredentialSet).findOneByOrFail({ id: run.credentialSetId });
+    providers = createProviders(svc.config, credentialSet, log);
     const result = await definition.run({
       run,
       attempt: info,
-      providers: createProviders(svc.config, credentialSet, log),
+      policy,
+      providers,
       artifacts: new ArtifactStore(svc.config.artifactDir),
       signal,
+      deadline,
+      cancelled: async () => (await readRun(svc.db, run.id))?.status === RunStatus.CANCELLED,
       log,
       guard: async () => {
         if (!(await holdsClaim(svc.db, run.id, claim.step, claim.attempt, claim.token))) throw new ClaimLost(run.id, claim.step, claim.attempt);
@@ -163,12 +170,40 @@ export async function runStepJob(
     return;
   }
   if (settled.wakeAfterMs !== undefined) onWake(claim.step, settled.wakeAfterMs);
+  if (settled.ended === RunStatus.CANCELLED && definition.undo && providers) {
+    const payload = 'result' in outcome ? outcome.result.payload : outcome.error instanceof ProviderError ? outcome.error.details : undefined;
+    await undoCancelled(svc, claim, definition, { policy, providers, log }, payload ?? {});
+  }
   if ('error' in outcome) {
     const e = outcome.error as ProviderError;
     log.warn({ code: e.code ?? FailureCode.INTERNAL, kind: e.kind ?? 'PERMANENT', error: e.message }, 'step failed');
   } else {
     log.info({ outcome: outcome.result.kind, message: outcome.result.message }, 'step finished');
   }
+}
+
+/**
+ * The run was cancelled while this try worked: the step takes back what it made outside, and an event
+ * on the cancelled attempt says what was undone (or left, and why).
+ */
+async function undoCancelled(
+  svc: WorkerServices,
+  claim: Claim,
+  definition: StepDefinition,
+  ctx: { policy: StepPolicy; providers: Providers; log: Logger },
+  payload: Record<string, unknown>,
+): Promise<void> {
+  const run = (await readRun(svc.db, claim.runId))!;
+  let report: UndoReport | null;
+  try {
+    report = await definition.undo!({ ...ctx, signal: AbortSignal.timeout(60_000) }, { run, payload });
+  } catch (error) {
+    report = { message: `Undoing after the cancel failed: ${(error as Error).message}. Check what the run left outside by hand.`, undone: {} };
+  }
+  if (!report) return;
+  const version = await recordUndo(svc, claim, report);
+  await announce(svc.db, claim.runId, version);
+  ctx.log.info({ undone: report.undone }, report.message);
 }
 
 /** Why an aborted try ended, as a failure the policy can act on. */
@@ -216,7 +251,7 @@ export async function startWorking(svc: WorkerServices): Promise<{ stop: () => P
     }
   });
   const listener = new Listener(svc.databaseUrl, svc.log);
-  listener.on(CANCEL_CHANNEL, (runId) => inFlight.get(runId)?.abort(new Error(`run ${runId} was cancelled`)));
+  listener.on(CANCEL_CHANNEL, (runId) => inFlight.get(runId)?.abort(new RunCancelled(runId)));
   await listener.start();
   return { stop: () => listener.close() };
 }

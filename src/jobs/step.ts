@@ -23,6 +23,8 @@ export interface StepPolicy {
    * (first × factor^(n − 1), capped) and how long the attempt may wait in all before it fails with `code`.
    */
   poll?: { firstMs: number; maxMs: number; factor: number; deadlineMs: number; code: FailureCode };
+  /** What `undo` takes back of what the step made when its run is cancelled (PUBLISH: the pull request, the branch). */
+  undoOnCancel?: { closePullRequest: boolean; deleteBranch: boolean };
 }
 
 /** The attempt a step runs in, as claimed: `payload` holds what an earlier try or poll reported. */
@@ -38,10 +40,18 @@ export interface AttemptInfo {
 export interface StepContext {
   run: Run;
   attempt: AttemptInfo;
+  policy: StepPolicy;
   providers: Providers;
   artifacts: ArtifactStore;
   /** Aborted when the run is cancelled, the claim is lost or the try times out: pass it to every outside call. */
   signal: AbortSignal;
+  /**
+   * Aborted only when the try times out: for a call that creates something outside (a task, a push, a
+   * pull request), which is better finished than cut off halfway; check `cancelled()` after it.
+   */
+  deadline: AbortSignal;
+  /** Whether the run has been cancelled (asked of the database, so a cancel that has not reached this worker yet counts). */
+  cancelled(): Promise<boolean>;
   log: Logger;
   /**
    * Throws when this worker no longer holds the attempt (another took it over): call it right before
@@ -60,11 +70,28 @@ export type StepResult =
 
 export type StepWork = (ctx: StepContext) => Promise<StepResult>;
 
+/** What a cancelled try left outside, as the runtime recorded it: the run's outputs and the try's payload. */
+export interface CancelledFacts {
+  run: Run;
+  payload: Record<string, unknown>;
+}
+
+/** What undoing a cancelled try did (or could not do), said in the run's events. */
+export interface UndoReport {
+  message: string;
+  undone: Record<string, string>;
+}
+
 /** A step: its work and its policy, side by side in its own file. */
 export interface StepDefinition {
   step: Step;
   policy: (config: Config) => StepPolicy;
   run: StepWork;
+  /**
+   * Run by the runtime after the run was found cancelled while this step worked: takes back what the
+   * step made outside (or says what it cannot), so a cancelled run leaves nothing open by accident.
+   */
+  undo?: (ctx: Pick<StepContext, 'policy' | 'providers' | 'signal' | 'log'>, facts: CancelledFacts) => Promise<UndoReport | null>;
 }
 
 /** The policy most steps share: the configured retries, backoff from 1 s to 5 min. */
@@ -88,6 +115,14 @@ export class StepFailure extends ProviderError {
     super(options.kind ?? FailureKind.PERMANENT, code, message, options);
     this.name = 'StepFailure';
     this.outputs = options.outputs ?? {};
+  }
+}
+
+/** The reason a try's signal carries when its run was cancelled. */
+export class RunCancelled extends Error {
+  constructor(readonly runId: string) {
+    super(`run ${runId} was cancelled`);
+    this.name = 'RunCancelled';
   }
 }
 

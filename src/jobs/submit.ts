@@ -1,6 +1,7 @@
 import { ArtifactKind, Step } from '../interfaces.js';
 import { execJsonLines } from '../providers/codex-cloud/index.js';
 import { CODEX_LOG_NAME } from '../runs/artifacts.js';
+import { codexTaskLeft } from '../runs/remediation.js';
 import { standardPolicy, type StepContext, type StepDefinition, type StepResult } from './step.js';
 
 /** The line that lets a restarted submit find the task it created before a crash. */
@@ -11,7 +12,7 @@ export const taskMarker = (runId: string) => `spec-chain-run: ${runId}`;
  * task this run created earlier (found by its marker, searching back to when the attempt began) is
  * adopted instead of creating a second one.
  */
-async function submitPhase({ run, providers, artifacts, signal, attempt, guard }: StepContext): Promise<StepResult> {
+async function submitPhase({ run, providers, artifacts, signal, deadline, attempt, guard }: StepContext): Promise<StepResult> {
   await providers.codex.checkCredentials(signal);
   const environment = await providers.codex.resolveEnvironment(run.repository, run.codexEnvironment ?? '', signal);
   const marker = taskMarker(run.id);
@@ -25,9 +26,10 @@ async function submitPhase({ run, providers, artifacts, signal, attempt, guard }
     url = (await providers.codex.getTask(taskId, signal)).url;
   } else {
     await guard();
+    // Once sent, the create runs to its end: cut off, Codex might make the task without the run knowing it.
     const task = await providers.codex.submitTask(
       { environmentId: environment.id, branch: run.baseBranch, prompt: run.phase!.prompt, bestOfN: run.codexBestOfN, marker },
-      signal,
+      deadline,
     );
     taskId = task.taskId;
     url = task.url;
@@ -54,4 +56,6 @@ export const submit: StepDefinition = {
   step: Step.SUBMIT,
   policy: (config) => standardPolicy(config, 10 * 60),
   run: submitPhase,
+  // Codex Cloud's task API has no cancel: the run says what it leaves behind.
+  undo: async (_ctx, { run }) => (run.codexTaskId ? { message: codexTaskLeft(run.codexTaskId), undone: { codexTask: codexTaskLeft(run.codexTaskId) } } : null),
 };

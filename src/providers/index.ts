@@ -19,6 +19,8 @@ export interface Providers {
     checkAccess(repository: string, signal?: AbortSignal): Promise<AccessIssue[]>;
     getRepositoryState(input: { repository: string; branch: string }, signal?: AbortSignal): Promise<RepoState>;
     upsertPullRequest(input: Omit<UpsertPullRequestInput, 'signal'>, signal?: AbortSignal): Promise<PullRequestRef>;
+    closePullRequest(input: { pullRequestId: string; comment: string }, signal?: AbortSignal): Promise<void>;
+    deleteBranch(input: { repository: string; branch: string; oid: string }, signal?: AbortSignal): Promise<boolean>;
   };
   /** The GitHub token for git over HTTPS (read now; a missing secret is a CREDENTIALS error naming it). */
   gitAuth(): Promise<GitAuth>;
@@ -45,6 +47,8 @@ export function createProviders(config: Config, credentialSet: CredentialSet, _l
       checkAccess: async (repository, signal) => (await connect()).checkAccess([repository], signal),
       getRepositoryState: async (input, signal) => (await connect()).getRepositoryState({ ...input, signal }),
       upsertPullRequest: async (input, signal) => (await connect()).upsertPullRequest({ ...input, signal }),
+      closePullRequest: async (input, signal) => (await connect()).closePullRequest({ ...input, signal }),
+      deleteBranch: async (input, signal) => (await connect()).deleteBranch({ ...input, signal }),
     },
     gitAuth: async () => ({ token: await readSecret(tokenRef), secretRef: tokenRef }),
     worktreeDir: (runId) => join(config.dataDir, 'worktrees', runId),

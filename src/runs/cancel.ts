@@ -1,9 +1,10 @@
 import { inTransaction } from '../db/transaction.js';
-import { FINAL_RUN_STATUSES, isUuid, RunStatus, StepState, UserErrorCode, type UserErrorData, type Step } from '../interfaces.js';
+import { FINAL_RUN_STATUSES, isUuid, RunStatus, Step, StepState, UserErrorCode, type UserErrorData } from '../interfaces.js';
 import { CANCEL_CHANNEL, QUEUE } from '../jobs/queues.js';
 import { latestAttempts } from './db/attempts.js';
 import { lockRun, type Run } from './db/runs.js';
 import { announce } from './events.js';
+import { codexTaskLeft } from './remediation.js';
 import { getRun } from './queries.js';
 import type { RunServices } from './start.js';
 import { isFinalStep, moveRun, moveStep } from './transitions.js';
@@ -27,7 +28,10 @@ export async function cancelRun(svc: Pick<RunServices, 'db' | 'boss'>, runId: st
       if (s.jobId) jobs.push({ step: s.step, jobId: s.jobId });
       await moveStep(tx, run.id, s.step, s.attempt, StepState.CANCELLED, { message, nextAttemptAt: null });
     }
-    const version = await moveRun(tx, run, RunStatus.CANCELLED, { finishedAt: new Date(), statusMessage: message }, { reason: reason ?? null });
+    // A task Codex is still working on cannot be stopped through its API: say so rather than pretend.
+    const applied = (await latestAttempts(tx, run.id)).some((s) => s.step === Step.APPLY && s.state === StepState.SUCCEEDED);
+    const left = run.codexTaskId && !applied ? { codexTask: codexTaskLeft(run.codexTaskId) } : {};
+    const version = await moveRun(tx, run, RunStatus.CANCELLED, { finishedAt: new Date(), statusMessage: message }, { reason: reason ?? null, ...left });
     return { version, jobs };
   });
   if ('error' in outcome) return { run: null, userErrors: [outcome.error as UserErrorData] };

@@ -123,3 +123,7 @@ export function remediationFor(code: FailureCode | string, secretRef?: string | 
     .replace('{renew}', text?.renew ?? 'renew it where it was issued');
   return { ...g, remediation };
 }
+
+/** What a cancel does to a Codex task: nothing it can, and the run says so. */
+export const codexTaskLeft = (taskId: string) =>
+  `Codex task ${taskId} was left to finish on Codex Cloud (its task API offers no way to cancel a task); nothing of it will be applied`;

@@ -141,6 +141,41 @@ export const UPDATE_REF = /* GraphQL */ `
   }
 `;
 
+/** What a cancelled run says on a pull request it opened, before closing it. */
+export const ADD_COMMENT = /* GraphQL */ `
+  mutation AddComment($subjectId: ID!, $body: String!) {
+    addComment(input: { subjectId: $subjectId, body: $body }) {
+      commentEdge {
+        node {
+          id
+          url
+        }
+      }
+    }
+  }
+`;
+
+export const CLOSE_PULL_REQUEST = /* GraphQL */ `
+  mutation ClosePullRequest($pullRequestId: ID!) {
+    closePullRequest(input: { pullRequestId: $pullRequestId }) {
+      pullRequest {
+        id
+        number
+        url
+        state
+      }
+    }
+  }
+`;
+
+export const DELETE_REF = /* GraphQL */ `
+  mutation DeleteRef($refId: ID!) {
+    deleteRef(input: { refId: $refId }) {
+      clientMutationId
+    }
+  }
+`;
+
 /** All of the above, by operation name, for the schema test. */
 export const DOCUMENTS = {
   RepoState: REPO_STATE,
@@ -150,4 +185,7 @@ export const DOCUMENTS = {
   UpdatePullRequest: UPDATE_PULL_REQUEST,
   CreateRef: CREATE_REF,
   UpdateRef: UPDATE_REF,
+  AddComment: ADD_COMMENT,
+  ClosePullRequest: CLOSE_PULL_REQUEST,
+  DeleteRef: DELETE_REF,
 } as const;

@@ -1,8 +1,8 @@
 import { readSecret } from '../secrets.js';
 import { ProviderError } from '../errors.js';
 import { checkAccess, type AccessIssue } from './access.js';
-import { upsertPullRequest, type PullRequestRef, type UpsertPullRequestInput } from './pull-requests.js';
-import { ensureBranch, type EnsureBranchInput } from './refs.js';
+import { closePullRequest, upsertPullRequest, type PullRequestRef, type UpsertPullRequestInput } from './pull-requests.js';
+import { deleteBranch, ensureBranch, type EnsureBranchInput } from './refs.js';
 import { getRepositoryState, type PullRequestSummary, type RepoState } from './repository-state.js';
 import { createSend, type GitHubConnection } from './request.js';
 
@@ -16,6 +16,8 @@ export interface GitHub {
   /** Preflight: problems with the token for these repositories (none when it can publish to all). */
   checkAccess(repositories: readonly string[], signal?: AbortSignal): Promise<AccessIssue[]>;
   ensureBranch(input: EnsureBranchInput): Promise<{ created: boolean; updated: boolean }>;
+  closePullRequest(input: { pullRequestId: string; comment: string; signal?: AbortSignal }): Promise<void>;
+  deleteBranch(input: { repository: string; branch: string; oid: string; signal?: AbortSignal }): Promise<boolean>;
 }
 
 /** A GitHub GraphQL client for one token. */
@@ -26,6 +28,8 @@ export function createGitHub(connection: GitHubConnection): GitHub {
     upsertPullRequest: (input) => upsertPullRequest(send, input),
     checkAccess: (repositories, signal) => checkAccess(send, connection.tokenRef ?? 'the GitHub token', repositories, signal),
     ensureBranch: (input) => ensureBranch(send, input),
+    closePullRequest: (input) => closePullRequest(send, input),
+    deleteBranch: (input) => deleteBranch(send, input),
   };
 }
 

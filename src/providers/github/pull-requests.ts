@@ -1,5 +1,5 @@
 import { hasErrorType } from './classify.js';
-import { CREATE_PULL_REQUEST, UPDATE_PULL_REQUEST } from './documents.js';
+import { ADD_COMMENT, CLOSE_PULL_REQUEST, CREATE_PULL_REQUEST, UPDATE_PULL_REQUEST } from './documents.js';
 import type { Send } from './request.js';
 import { getRepositoryState, type PullRequestSummary } from './repository-state.js';
 
@@ -79,4 +79,10 @@ async function update(send: Send, pr: PullRequestSummary, input: UpsertPullReque
     input.signal,
   );
   return { ...data.updatePullRequest.pullRequest, created: false };
+}
+
+/** Closes a pull request, saying why in a comment first (GitHub keeps the comment on the closed pull request). */
+export async function closePullRequest(send: Send, input: { pullRequestId: string; comment: string; signal?: AbortSignal }): Promise<void> {
+  await send(ADD_COMMENT, { subjectId: input.pullRequestId, body: input.comment }, input.signal);
+  await send(CLOSE_PULL_REQUEST, { pullRequestId: input.pullRequestId }, input.signal);
 }

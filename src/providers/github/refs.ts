@@ -1,7 +1,7 @@
 import { FailureCode } from '../../interfaces.js';
 import { permanent } from '../errors.js';
 import { hasErrorType } from './classify.js';
-import { CREATE_REF, UPDATE_REF } from './documents.js';
+import { CREATE_REF, DELETE_REF, UPDATE_REF } from './documents.js';
 import type { Send } from './request.js';
 import { getRepositoryState } from './repository-state.js';
 
@@ -37,4 +37,12 @@ export async function ensureBranch(send: Send, input: EnsureBranchInput): Promis
       details: error.details,
     });
   }
+}
+
+/** Deletes `refs/heads/<branch>` if it is still at `oid` (never a branch someone moved since). Returns whether it did. */
+export async function deleteBranch(send: Send, input: { repository: string; branch: string; oid: string; signal?: AbortSignal }): Promise<boolean> {
+  const state = await getRepositoryState(send, { repository: input.repository, branch: input.branch, signal: input.signal });
+  if (!state.branch || state.branch.oid !== input.oid) return false;
+  await send(DELETE_REF, { refId: state.branch.id }, input.signal);
+  return true;
 }

@@ -126,6 +126,14 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
   const environments = options.environments.map((env) => ({ ...env }));
   let authority: TokenAuthority;
   let tasks: EmulatedTask[] = options.stateFile ? await loadTasks(options.stateFile, environments) : [];
+  // One save at a time, each writing the tasks as they are when it starts.
+  let saving: Promise<void> = Promise.resolve();
+  const save = () => {
+    const file = options.stateFile;
+    if (!file) return saving;
+    saving = saving.then(() => saveTasks(file, tasks)).catch(() => undefined);
+    return saving;
+  };
   let queue: TaskOutcome[] = [];
   let httpErrors: { status: number; remaining: number; retryAfterSeconds?: number; message?: string }[] = [];
   let recorded: RecordedRequest[] = [];
@@ -203,9 +211,9 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
       });
       tasks.push(task);
       running.add(task.result);
-      void task.result.then(async () => {
+      void task.result.then(() => {
         running.delete(task.result);
-        if (options.stateFile) await saveTasks(options.stateFile, tasks).catch(() => undefined);
+        void save();
       });
       return send(res, 200, { task: { id: task.id, title: task.title, created_at: task.createdAt } });
     }
@@ -378,7 +386,7 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
       }
       // Let agents still working finish and remove their checkouts.
       await Promise.allSettled([...running]);
-      if (options.stateFile) await saveTasks(options.stateFile, tasks);
+      await save();
     },
   };
 }

@@ -136,6 +136,14 @@ function pullRequestObject(ctx: GraphContext, repo: BareRepository, pr: PullRequ
     permalink: url,
     closed: pr.state !== 'OPEN',
     merged: pr.state === 'MERGED',
+    mergedAt: pr.mergedAt ?? null,
+    mergeCommit: pr.mergeCommitOid ? commitObject(ctx, repo, pr.mergeCommitOid) : null,
+    comments: (args: Args) => {
+      const all = (pr.comments ?? []).map((c) => commentObject(ctx, repo, pr, c));
+      const first = args.first as number | null | undefined;
+      const page = first == null ? all : all.slice(0, first);
+      return { totalCount: all.length, nodes: page, pageInfo: { hasNextPage: page.length < all.length, hasPreviousPage: false, startCursor: null, endCursor: null } };
+    },
     mergeable: 'UNKNOWN',
     author: user(ctx, pr.author),
     headRefOid: async () => (await branch(pr.headRefName))?.oid ?? pr.headRefOid,
@@ -153,6 +161,11 @@ function pullRequestObject(ctx: GraphContext, repo: BareRepository, pr: PullRequ
     headRepository: () => repositoryObject(ctx, repo),
     headRepositoryOwner: user(ctx, repo.owner),
   };
+}
+
+function commentObject(ctx: GraphContext, repo: BareRepository, pr: PullRequestRecord, c: NonNullable<PullRequestRecord['comments']>[number]) {
+  const url = `${pullRequestUrl(ctx.baseUrl, pr)}#issuecomment-${c.id.slice(-8)}`;
+  return { __typename: 'IssueComment', id: c.id, body: c.body, bodyText: c.body, url, createdAt: c.createdAt, author: user(ctx, c.author), repository: () => repositoryObject(ctx, repo) };
 }
 
 const cursorOf = (pr: PullRequestRecord) => Buffer.from(`cursor:v2:${pr.number}`).toString('base64');
@@ -333,5 +346,52 @@ export const rootValue = {
       state: nextState,
     });
     return { clientMutationId, actor: user(ctx, ctx.viewer.login), pullRequest: pullRequestObject(ctx, repo, updated) };
+  },
+
+  addComment: async ({ input }: Args, ctx: GraphContext) => {
+    const { subjectId, body, clientMutationId } = input as Input;
+    const { repo, pr } = pullRequestById(ctx, String(subjectId));
+    if (String(body ?? '').trim() === '') throw unprocessable('Body cannot be blank.');
+    const comment = { id: nodeId('IC', `${pr.id}:${(pr.comments ?? []).length + 1}`), author: ctx.viewer.login, body: String(body), createdAt: new Date().toISOString() };
+    const updated = ctx.store.update(pr.id, { comments: [...(pr.comments ?? []), comment] });
+    const node = commentObject(ctx, repo, updated, comment);
+    return { clientMutationId, commentEdge: { cursor: Buffer.from(comment.id).toString('base64'), node }, subject: pullRequestObject(ctx, repo, updated), timelineEdge: null };
+  },
+
+  closePullRequest: async ({ input }: Args, ctx: GraphContext) => {
+    const { pullRequestId, clientMutationId } = input as Input;
+    const { repo, pr } = pullRequestById(ctx, String(pullRequestId));
+    requireWrite(ctx);
+    if (pr.state === 'MERGED') throw unprocessable('A merged pull request cannot be closed.');
+    const updated = pr.state === 'CLOSED' ? pr : ctx.store.update(pr.id, { state: 'CLOSED' });
+    return { clientMutationId, pullRequest: pullRequestObject(ctx, repo, updated) };
+  },
+
+  mergePullRequest: async ({ input }: Args, ctx: GraphContext) => {
+    const { pullRequestId, commitHeadline, commitBody, expectedHeadOid, mergeMethod, clientMutationId } = input as Input;
+    const { repo, pr } = pullRequestById(ctx, String(pullRequestId));
+    requireWrite(ctx);
+    if (pr.state !== 'OPEN') throw unprocessable(`Pull request is not mergeable: it is ${pr.state.toLowerCase()}.`);
+    if (mergeMethod != null && mergeMethod !== 'MERGE') throw unprocessable(`The emulator merges with MERGE commits only, not ${String(mergeMethod)}.`);
+    const [base, head] = [await repo.readRef(`refs/heads/${pr.baseRefName}`), await repo.readRef(`refs/heads/${pr.headRefName}`)];
+    if (!base || !head) throw unprocessable('Pull request is not mergeable: its base or head branch is gone.');
+    if (expectedHeadOid != null && expectedHeadOid !== head.oid) throw new GitHubError('STALE_DATA', `Head branch was modified. Review and try the merge again.`);
+    const headline = commitHeadline == null ? `Merge pull request #${pr.number} from ${repo.owner}/${pr.headRefName}` : String(commitHeadline);
+    const message = `${headline}\n\n${commitBody == null ? pr.title : String(commitBody)}`.trimEnd();
+    const oid = await repo.mergeCommit(base.oid, head.oid, message, { name: ctx.viewer.login, email: `${ctx.viewer.login}@users.noreply.github.com` });
+    if (!oid) throw unprocessable('Pull request is not mergeable: the merge has conflicts.');
+    await repo.writeRef(base.name, oid, base.oid);
+    const updated = ctx.store.update(pr.id, { state: 'MERGED', mergedAt: new Date().toISOString(), mergeCommitOid: oid, headRefOid: head.oid });
+    return { clientMutationId, actor: user(ctx, ctx.viewer.login), pullRequest: pullRequestObject(ctx, repo, updated) };
+  },
+
+  deleteRef: async ({ input }: Args, ctx: GraphContext) => {
+    const { refId, clientMutationId } = input as Input;
+    const { repo, name } = refById(ctx, String(refId));
+    requireWrite(ctx);
+    const current = await repo.readRef(name);
+    if (!current) throw notFound(`Could not resolve to a node with the global id of '${String(refId)}'`);
+    await repo.deleteRef(current.name, current.oid);
+    return { clientMutationId };
   },
 };

@@ -26,8 +26,8 @@ export class BareRepository {
     return existsSync(join(this.path, 'HEAD')) && existsSync(join(this.path, 'objects'));
   }
 
-  private async git(args: string[]): Promise<{ code: number; stdout: string }> {
-    return runGit(args, { cwd: this.path });
+  private async git(args: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string }> {
+    return runGit(args, { cwd: this.path, env });
   }
 
   /** `refs/heads/x`, `refs/tags/x` or a short name (tried as a branch, then as a tag) → the ref and its commit. */
@@ -74,5 +74,25 @@ export class BareRepository {
     if (valid.code !== 0 || !name.startsWith('refs/')) throw new GitHubError('UNPROCESSABLE', `Reference name "${name}" is invalid.`);
     const { code } = await this.git(['update-ref', '-m', 'github emulator', name, oid, expected ?? '0'.repeat(40)]);
     if (code !== 0) throw new GitHubError('STALE_DATA', `Reference ${name} changed while it was being updated; read it again.`);
+  }
+
+  /** Deletes a ref if it is still at `expected`. */
+  async deleteRef(name: string, expected: string): Promise<void> {
+    const { code } = await this.git(['update-ref', '-d', '-m', 'github emulator', name, expected]);
+    if (code !== 0) throw new GitHubError('STALE_DATA', `Reference ${name} changed while it was being deleted; read it again.`);
+  }
+
+  /**
+   * The merge commit GitHub's "Create a merge commit" makes: `head` merged into `base` without a
+   * checkout (`git merge-tree --write-tree`), or null when the two conflict.
+   */
+  async mergeCommit(base: string, head: string, message: string, by: { name: string; email: string }): Promise<string | null> {
+    const merged = await this.git(['merge-tree', '--write-tree', base, head]);
+    if (merged.code !== 0) return null;
+    const tree = merged.stdout.split('\n')[0]!.trim();
+    const identity = { GIT_AUTHOR_NAME: by.name, GIT_AUTHOR_EMAIL: by.email, GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' };
+    const commit = await this.git(['commit-tree', tree, '-p', base, '-p', head, '-m', message], identity);
+    if (commit.code !== 0) throw new GitHubError('INTERNAL', 'The merge commit could not be written.');
+    return commit.stdout.trim();
   }
 }

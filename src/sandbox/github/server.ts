@@ -67,6 +67,8 @@ export interface GitHubEmulator {
   reset(options?: { pullRequests?: boolean }): void;
   /** Runs `fn` once, just before the next request for `operationName` executes (to stage races). */
   beforeOperation(operationName: string, fn: () => unknown): void;
+  /** Runs `fn` once, just before the next git request of `service` (`git-receive-pack` is a push) is served. */
+  beforeGit(service: 'git-upload-pack' | 'git-receive-pack', fn: () => unknown): void;
   /** The request handler, for mounting under `publicUrl` (requests arrive with that prefix removed). */
   handle(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -196,6 +198,8 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         return;
       }
       const caller = account && { login: account.login, canRead: true, canWrite: ['ADMIN', 'MAINTAIN', 'WRITE'].includes(account.permission) };
+      const service = path.split('/').pop() ?? '';
+      if (req.method === 'POST') for (const hook of hooks.get(`git:${service}`)?.splice(0) ?? []) await hook();
       serveGit(req, res, options.gitRoot, path, caller ?? null);
       return;
     }
@@ -309,6 +313,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       if (resetOptions?.pullRequests) store.clear();
     },
     beforeOperation: (operationName, fn) => hooks.set(operationName, [...(hooks.get(operationName) ?? []), fn]),
+    beforeGit: (service, fn) => hooks.set(`git:${service}`, [...(hooks.get(`git:${service}`) ?? []), fn]),
   };
   return emulator;
 }

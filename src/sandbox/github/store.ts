@@ -19,6 +19,10 @@ export interface PullRequestRecord {
   author: string;
   createdAt: string;
   updatedAt: string;
+  /** Conversation comments, oldest first (state files written before comments existed have none). */
+  comments?: { id: string; author: string; body: string; createdAt: string }[];
+  mergedAt?: string | null;
+  mergeCommitOid?: string | null;
 }
 
 interface StateFile {
@@ -62,7 +66,10 @@ export class PullRequestStore {
     return { ...record };
   }
 
-  update(id: string, changes: Partial<Pick<PullRequestRecord, 'title' | 'body' | 'state' | 'baseRefName' | 'headRefOid'>>): PullRequestRecord {
+  update(
+    id: string,
+    changes: Partial<Pick<PullRequestRecord, 'title' | 'body' | 'state' | 'baseRefName' | 'headRefOid' | 'comments' | 'mergedAt' | 'mergeCommitOid'>>,
+  ): PullRequestRecord {
     const record = this.pullRequests.find((pr) => pr.id === id);
     if (!record) throw new Error(`No pull request ${id}.`);
     Object.assign(record, changes, { updatedAt: new Date().toISOString() });
