@@ -141,7 +141,7 @@ export async function runStepJob(
   let providers: Providers | null = null;
   try {
     credentialSet = await svc.ds.getRepository(CredentialSet).findOneByOrFail({ id: run.credentialSetId });
-    providers = createProviders(svc.config, credentialSet, log);
+    providers = createProviders(svc.config, credentialSet);
     const result = await definition.run({
       run,
       attempt: info,

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { CredentialSet } from '../entities/index.js';
-import type { Logger } from '../log.js';
 import { createCodexCloudClient, type CodexCloud } from './codex-cloud/index.js';
 import { createGit, type Git, type GitAuth } from './git/index.js';
 import { createGitHub, type AccessIssue, type GitHub, type RepoState, type UpsertPullRequestInput, type PullRequestRef } from './github/index.js';
@@ -29,7 +28,7 @@ export interface Providers {
   branchUrl(repository: string, branch: string): string;
 }
 
-export function createProviders(config: Config, credentialSet: CredentialSet, _log: Logger): Providers {
+export function createProviders(config: Config, credentialSet: CredentialSet): Providers {
   const tokenRef = credentialSet.githubTokenRef;
   let github: GitHub | undefined;
   const connect = async (): Promise<GitHub> =>
