@@ -79,6 +79,32 @@ export enum FailureKind {
   PERMANENT = 'PERMANENT',
 }
 
+/** Why a run or a step attempt waits (it always says, as data). */
+export enum WaitReason {
+  /** For a Codex slot of its credential set (maxConcurrentCodexTasks in use); `position` says how many are ahead. */
+  CODEX_CAPACITY = 'CODEX_CAPACITY',
+  /** Codex Cloud asked the credential set to slow down (429) or its usage window is spent. */
+  CODEX_RATE_LIMITED = 'CODEX_RATE_LIMITED',
+  /** GitHub's primary or secondary rate limit for the token. */
+  GITHUB_RATE_LIMITED = 'GITHUB_RATE_LIMITED',
+  /** The Codex task is still working; the next look is at `until`. */
+  CODEX_TASK_RUNNING = 'CODEX_TASK_RUNNING',
+  /** A transient failure; the next try is at `until`. */
+  RETRY_BACKOFF = 'RETRY_BACKOFF',
+  /** Queued for a worker; `position` says how many jobs of the step's queue go first. */
+  WORKER_BUSY = 'WORKER_BUSY',
+}
+
+/** A wait as stored with the attempt and shown to clients. `key` names the line waited in (a credential set). */
+export interface Wait {
+  reason: WaitReason;
+  key?: string | null;
+  since: Date;
+  until: Date | null;
+  position: number | null;
+  message: string;
+}
+
 /** The outside services a credential set holds secrets for; a credentials failure names which one. */
 export enum Service {
   CODEX = 'CODEX',
@@ -130,6 +156,7 @@ export enum UserErrorCode {
   INVALID_IDEMPOTENCY_KEY = 'INVALID_IDEMPOTENCY_KEY',
   INVALID_NAME = 'INVALID_NAME',
   INVALID_SECRET_REF = 'INVALID_SECRET_REF',
+  INVALID_LIMIT = 'INVALID_LIMIT',
   NAME_TAKEN = 'NAME_TAKEN',
   IN_USE = 'IN_USE',
   UNKNOWN_CREDENTIAL_SET = 'UNKNOWN_CREDENTIAL_SET',

@@ -11,6 +11,7 @@ export interface CredentialSetFields {
   githubTokenRef?: string | null;
   codexEnvironment?: string | null;
   repositories?: string[] | null;
+  maxConcurrentCodexTasks?: number | null;
 }
 
 export const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
@@ -34,6 +35,10 @@ function check(fields: CredentialSetFields, required: (keyof CredentialSetFields
         message: `${key} must be a reference (env:NAME or file:/absolute/path), never the secret itself.`,
       });
     }
+  }
+  const max = fields.maxConcurrentCodexTasks;
+  if (max != null && (!Number.isInteger(max) || max < 1 || max > 1000)) {
+    errors.push({ code: UserErrorCode.INVALID_LIMIT, field: 'maxConcurrentCodexTasks', message: 'maxConcurrentCodexTasks must be a whole number from 1 to 1000.' });
   }
   for (const repo of fields.repositories ?? []) {
     if (!REPOSITORY.test(repo)) errors.push({ code: UserErrorCode.INVALID_REPOSITORY, field: 'repositories', message: `"${repo}" is not owner/name.` });
@@ -68,6 +73,7 @@ export async function createCredentialSet(
         githubTokenRef: fields.githubTokenRef!,
         codexEnvironment: fields.codexEnvironment ?? null,
         repositories: fields.repositories ?? [],
+        maxConcurrentCodexTasks: fields.maxConcurrentCodexTasks ?? 3,
         sandbox: options.sandbox ?? false,
       }),
     );
@@ -87,7 +93,7 @@ export async function updateCredentialSet(
   if (!existing) return { credentialSet: null, userErrors: [{ code: UserErrorCode.NOT_FOUND, field: 'id', message: `No credential set ${id}.` }] };
   const userErrors = check(fields, []);
   if (userErrors.length) return { credentialSet: null, userErrors };
-  for (const key of ['name', 'codexAuthRef', 'githubTokenRef', 'repositories'] as const) {
+  for (const key of ['name', 'codexAuthRef', 'githubTokenRef', 'repositories', 'maxConcurrentCodexTasks'] as const) {
     if (fields[key] != null) (existing as unknown as Record<string, unknown>)[key] = fields[key];
   }
   if (fields.codexEnvironment !== undefined) existing.codexEnvironment = fields.codexEnvironment;

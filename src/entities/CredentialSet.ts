@@ -34,6 +34,10 @@ export class CredentialSet {
   @Column({ name: 'sandbox', type: 'boolean', default: false })
   sandbox: boolean;
 
+  /** How many of this set's Codex tasks may be in flight at once, across every worker. */
+  @Column({ name: 'max_concurrent_codex_tasks', type: 'int', default: 3 })
+  maxConcurrentCodexTasks: number;
+
   @Column({ name: 'validated_at', type: 'timestamptz', nullable: true })
   validatedAt: Date | null;
 

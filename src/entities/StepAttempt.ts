@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import { FailureCode, Step, StepState } from '../interfaces.js';
+import { FailureCode, Step, StepState, WaitReason } from '../interfaces.js';
 
 /** One attempt of one step of a run (the spec's CeleryTaskState). Unique per (run, step, attempt). */
 @Entity('step_attempt')
@@ -58,4 +58,20 @@ export class StepAttempt {
 
   @Column({ name: 'error', type: 'jsonb', nullable: true })
   error: { code: FailureCode; message: string; kind: string } | null;
+
+  /** Why the attempt waits (QUEUED, WAITING, RETRYING), since when, until when, and the line (`waitKey`) it waits in. */
+  @Column({ name: 'wait_reason', type: 'enum', enum: WaitReason, enumName: 'wait_reason', nullable: true })
+  waitReason: WaitReason | null;
+
+  @Column({ name: 'wait_since', type: 'timestamptz', nullable: true })
+  waitSince: Date | null;
+
+  @Column({ name: 'wait_until', type: 'timestamptz', nullable: true })
+  waitUntil: Date | null;
+
+  @Column({ name: 'wait_message', type: 'text', nullable: true })
+  waitMessage: string | null;
+
+  @Column({ name: 'wait_key', type: 'text', nullable: true })
+  waitKey: string | null;
 }

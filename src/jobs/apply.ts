@@ -76,10 +76,12 @@ export async function applyAndCommit(ctx: StepContext, diff: string, evidence: A
  * error end the run with the reason.
  */
 async function applyPatch(ctx: StepContext): Promise<StepResult> {
-  const { run, providers, artifacts, signal, attempt } = ctx;
+  const { run, providers, artifacts, signal, attempt, capacity } = ctx;
   const polls = Number(attempt.payload?.polls ?? 0) + 1;
   const snapshot = await providers.codex.getTask(run.codexTaskId!, signal);
   const log = await artifacts.append(run.id, CODEX_LOG_NAME, ArtifactKind.CODEX_LOG, logLines(snapshot, polls));
+  // The task is done working on Codex Cloud: its slot goes to the next run of the credential set.
+  if (snapshot.status !== 'PENDING') await capacity.releaseCodexSlot();
 
   if (snapshot.status === 'PENDING') {
     return {

@@ -1,13 +1,13 @@
 import type pg from 'pg';
 import type { PgBoss } from 'pg-boss';
 import { inTransaction, type Tx } from '../db/transaction.js';
-import { FailureCode, FailureKind, FINAL_RUN_STATUSES, RunStatus, Step, STEP_ORDER, StepState } from '../interfaces.js';
+import { FailureCode, FailureKind, FINAL_RUN_STATUSES, RunStatus, Step, STEP_ORDER, StepState, WaitReason } from '../interfaces.js';
 import { readAttempt, nextAttemptNumber } from '../runs/db/attempts.js';
 import { recordArtifacts, type ArtifactInput } from '../runs/db/artifacts.js';
 import { lockRun, type Run, type RunFields } from '../runs/db/runs.js';
 import { remediationFor } from '../runs/remediation.js';
 import { isFinalStep, moveRun, moveStep, noteStep } from '../runs/transitions.js';
-import type { Service } from '../interfaces.js';
+import { Service } from '../interfaces.js';
 import type { Claim } from './claim.js';
 import { enqueueStep } from './queues.js';
 
@@ -53,8 +53,16 @@ const DROPPED = 'a worker that no longer held this attempt finished late; its re
  * Runs `write` under the run lock if `claim` still holds the attempt. A cancelled run keeps the facts and
  * ends the attempt CANCELLED; a stale claim writes only an event saying its result was dropped.
  */
-async function fenced(rt: Runtime, claim: Claim, facts: Facts, write: (tx: Tx, run: Run) => Promise<Settled>): Promise<Settled> {
+async function fenced(
+  rt: Runtime,
+  claim: Claim,
+  facts: Facts,
+  write: (tx: Tx, run: Run) => Promise<Settled>,
+  /** Locks that must be taken before the run row (a Codex line), so lock order is the same everywhere. */
+  before?: (tx: Tx) => Promise<void>,
+): Promise<Settled> {
   return inTransaction(rt.db, async (tx) => {
+    await before?.(tx);
     const run = (await lockRun(tx, claim.runId))!;
     const row = await readAttempt(tx, run.id, claim.step, claim.attempt);
     if (!row || row.state !== StepState.RUNNING || row.claim !== claim.token) {
@@ -123,42 +131,64 @@ export function completeStep(
   });
 }
 
-/** Not done yet: the attempt WAITS and its job comes back after `delayMs`, durably in the queue. */
+/**
+ * Not done yet: the attempt WAITS, saying why, and its job comes back after the pause, durably in the
+ * queue. `pause` is worked out inside the transaction (a wait for a Codex slot checks, under the line's
+ * lock, whether one freed meanwhile); `before` takes the locks that go before the run row.
+ */
 export function waitStep(
   rt: Runtime,
   claim: Claim,
   result: { message: string; artifacts?: readonly ArtifactInput[]; payload?: Record<string, unknown> },
-  delayMs: number,
-): Promise<Settled> {
-  return fenced(rt, claim, result, async (tx, run) => {
-    await keep(tx, run, claim, result);
-    const version = await enqueueStep(tx, rt.boss, run.id, claim.step, claim.attempt, {
-      state: StepState.WAITING,
-      startAfter: new Date(Date.now() + delayMs),
-      message: result.message,
-      payload: result.payload,
-    });
-    return { version, landed: true };
-  });
+  wait: { reason: WaitReason; key?: string | null; message?: string },
+  pause: number | ((tx: Tx, run: Run) => Promise<number>),
+  before?: (tx: Tx) => Promise<void>,
+): Promise<Settled & { delayMs?: number }> {
+  let delayMs = 0;
+  return fenced(
+    rt,
+    claim,
+    result,
+    async (tx, run) => {
+      await keep(tx, run, claim, result);
+      delayMs = typeof pause === 'number' ? pause : await pause(tx, run);
+      const startAfter = new Date(Date.now() + delayMs);
+      const version = await enqueueStep(tx, rt.boss, run.id, claim.step, claim.attempt, {
+        state: StepState.WAITING,
+        startAfter,
+        message: result.message,
+        payload: result.payload,
+        wait: { reason: wait.reason, key: wait.key ?? null, until: startAfter, message: wait.message ?? result.message },
+      });
+      return { version, landed: true };
+    },
+    before,
+  ).then((settled) => ({ ...settled, delayMs }));
 }
 
 /** A transient failure with tries left: RETRYING, and the same attempt tried again after `delayMs`. */
 export function retryStep(
   rt: Runtime,
   claim: Claim,
-  failure: Failure & { triesLeft: number },
+  failure: Failure & { triesLeft: number; failures: number; counter: 'failures' | 'limited' },
   delayMs: number,
   facts: Facts = {},
 ): Promise<Settled> {
   return fenced(rt, claim, facts, async (tx, run) => {
     await keep(tx, run, claim, facts);
     const row = (await readAttempt(tx, run.id, claim.step, claim.attempt))!;
+    const startAfter = new Date(Date.now() + delayMs);
+    // A rate limit is a wait with a known end, said as such; anything else is a backoff after a failure.
+    const limited = failure.code === FailureCode.RATE_LIMITED && failure.service;
     const version = await enqueueStep(tx, rt.boss, run.id, claim.step, claim.attempt, {
       state: StepState.RETRYING,
-      startAfter: new Date(Date.now() + delayMs),
+      startAfter,
       message: failure.message,
-      payload: { ...row.payload, code: failure.code, retryInMs: delayMs, tries: row.tries, retriesLeft: failure.triesLeft },
+      payload: { ...row.payload, code: failure.code, retryInMs: delayMs, tries: row.tries, [failure.counter]: failure.failures, retriesLeft: failure.triesLeft },
       run: facts.outputs,
+      ...(limited
+        ? { wait: { reason: failure.service === Service.CODEX ? WaitReason.CODEX_RATE_LIMITED : WaitReason.GITHUB_RATE_LIMITED, until: startAfter, message: failure.message } }
+        : {}),
     });
     return { version, landed: true };
   });

@@ -1,6 +1,7 @@
 import { PgBoss } from 'pg-boss';
 import { bossDb, type Tx } from '../db/transaction.js';
-import { Step, STEP_ORDER, StepState } from '../interfaces.js';
+import { Step, STEP_ORDER, StepState, WaitReason } from '../interfaces.js';
+import type { AttemptFields } from '../runs/db/attempts.js';
 import type { Logger } from '../log.js';
 import { moveStep, type RunFields } from '../runs/transitions.js';
 
@@ -27,6 +28,8 @@ export interface StepJob {
   runId: string;
   step: Step;
   attempt: number;
+  /** The run's credential set and repository: queues serve these flows in turn (see `enqueueStep`). */
+  flow?: string;
 }
 
 /**
@@ -97,7 +100,14 @@ export async function createQueues(boss: PgBoss, expireSeconds: Record<Step, num
   }
 }
 
-/** Queues a step attempt: its state (QUEUED, or WAITING/RETRYING with a time), event, and job, in the caller's transaction. */
+/**
+ * Queues a step attempt: its state (QUEUED, or WAITING/RETRYING with a time), why it waits, its event,
+ * and its job, in the caller's transaction.
+ *
+ * Fairness: a job's pg-boss priority is minus the number of jobs of the same flow (credential set and
+ * repository) already queued in that step's queue, so a queue serves flows in turn (pg-boss fetches by
+ * priority, then age): the 51st run of one set does not hold back the first run of another.
+ */
 export async function enqueueStep(
   tx: Tx,
   boss: PgBoss,
@@ -110,20 +120,40 @@ export async function enqueueStep(
     message?: string;
     payload?: Record<string, unknown>;
     event?: Record<string, unknown>;
+    /** Why it waits; by default a QUEUED attempt waits for a worker and a RETRYING one out its backoff. */
+    wait?: AttemptFields['wait'];
     /** Run fields that change with this transition (written in the same UPDATE). */
     run?: RunFields;
   } = {},
 ): Promise<number> {
-  const job: StepJob = { runId, step, attempt };
-  const jobId = await boss.send(QUEUE[step], job, { db: bossDb(tx), ...(options.startAfter ? { startAfter: options.startAfter } : {}) });
+  const state = options.state ?? StepState.QUEUED;
+  const { rows } = await tx.query<{ flow: string }>(`SELECT credential_set_id || '/' || repository AS flow FROM spec_workflow_run WHERE id = $1`, [runId]);
+  const flow = rows[0]!.flow;
+  const { rows: queued } = await tx.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state IN ('created', 'retry') AND data->>'flow' = $2`,
+    [QUEUE[step], flow],
+  );
+  const job: StepJob = { runId, step, attempt, flow };
+  const jobId = await boss.send(QUEUE[step], job, {
+    db: bossDb(tx),
+    priority: -queued[0]!.n,
+    ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+  });
+  const wait = options.wait !== undefined ? options.wait : defaultWait(state, options.startAfter, options.message);
   return moveStep(
     tx,
     runId,
     step,
     attempt,
-    options.state ?? StepState.QUEUED,
-    { jobId, nextAttemptAt: options.startAfter ?? null, message: options.message, payload: options.payload, claim: null },
-    { jobId, ...options.event },
+    state,
+    { jobId, nextAttemptAt: options.startAfter ?? null, message: options.message, payload: options.payload, claim: null, wait },
+    { jobId, ...(wait ? { waitingFor: wait.reason } : {}), ...options.event },
     options.run,
   );
+}
+
+function defaultWait(state: StepState, until: Date | undefined, message: string | undefined): AttemptFields['wait'] {
+  if (state === StepState.RETRYING) return { reason: WaitReason.RETRY_BACKOFF, until: until ?? null, message: `trying again after a transient failure${message ? `: ${message}` : ''}` };
+  if (state === StepState.QUEUED) return { reason: WaitReason.WORKER_BUSY, until: null, message: 'queued for a worker' };
+  return null;
 }

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { DataSource } from 'typeorm';
 import { Listener } from '../db/listener.js';
 import { CredentialSet } from '../entities/index.js';
-import { FailureCode, FailureKind, RunStatus, Service, Step, STEP_ORDER } from '../interfaces.js';
+import { FailureCode, FailureKind, RunStatus, Service, Step, STEP_ORDER, WaitReason } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { ProviderError } from '../providers/errors.js';
 import { createProviders, type Providers } from '../providers/index.js';
@@ -18,7 +18,8 @@ import { finalize } from './finalize.js';
 import { completeStep, endNoWork, failLostStep, failStep, recordUndo, retryStep, waitStep, type Failure, type Runtime, type Settled } from './outcomes.js';
 import { publish } from './publish.js';
 import { CANCEL_CHANNEL, createQueues, EXPIRY_MARGIN_SECONDS, HEARTBEAT_SECONDS, LOST_QUEUE, LOST_WORKER_RETRIES, QUEUE, type StepJob } from './queues.js';
-import { ClaimLost, RunCancelled, StepFailure, type StepDefinition, type StepPolicy, type StepResult, type UndoReport } from './step.js';
+import { capacityPause, enterCodexLine, pauseCodex, releaseCodexSlot, sharedGitHubLimits, takeCodexSlot, wakeCodexLine } from './capacity.js';
+import { ClaimLost, RunCancelled, StepFailure, type AttemptInfo, type StepDefinition, type StepPolicy, type StepResult, type UndoReport } from './step.js';
 import { submit } from './submit.js';
 
 // The chain runner: for one step job, claim → the step's own work → one verb for its outcome. It alone
@@ -65,13 +66,15 @@ function serviceOf(set: CredentialSet | null, ref: string | undefined): Service 
 /** Runs in flight in this process, so a cancel can abort their outside calls. */
 const inFlight = new Map<string, AbortController>();
 
+/** A run waiting for a Codex slot looks again after this even if no freed slot wakes it (a crash between the two). */
+const CAPACITY_BACKSTOP_MS = 60_000;
+
 /** Decides the outcome of a try from its result or error and the step's policy, and settles it with one verb. */
 async function settle(
   rt: Runtime,
   claim: Claim,
   policy: StepPolicy,
-  tries: number,
-  startedAt: Date,
+  info: AttemptInfo,
   outcome: { result: StepResult } | { error: unknown },
   credentialSet: CredentialSet | null,
 ): Promise<Settled & { wakeAfterMs?: number }> {
@@ -79,14 +82,25 @@ async function settle(
     const { result } = outcome;
     if (result.kind === 'done') return completeStep(rt, claim, result);
     if (result.kind === 'no-work') return endNoWork(rt, claim, result);
+    const waiting = result.waitingFor;
+    if (waiting?.reason === WaitReason.CODEX_CAPACITY) {
+      const line = { id: claim.runId, credentialSetId: waiting.key! };
+      const settled = await waitStep(rt, claim, result, waiting, (tx) => capacityPause(tx, line, CAPACITY_BACKSTOP_MS), (tx) => enterCodexLine(tx, line.credentialSetId));
+      return { ...settled, wakeAfterMs: settled.delayMs };
+    }
+    if (waiting) {
+      const delay = Math.max(0, (waiting.until?.getTime() ?? Date.now() + CAPACITY_BACKSTOP_MS) - Date.now());
+      return { ...(await waitStep(rt, claim, result, waiting, delay)), wakeAfterMs: delay };
+    }
     const poll = policy.poll!;
     const looks = Number(result.payload?.polls ?? 1);
-    if (Date.now() - startedAt.getTime() > poll.deadlineMs) {
+    if (Date.now() - info.startedAt.getTime() > poll.deadlineMs) {
       const minutes = Math.round(poll.deadlineMs / 60_000);
       return failStep(rt, claim, { code: poll.code, kind: FailureKind.PERMANENT, message: `${result.message}; still not ready after ${minutes} minutes (${looks} looks).` }, result);
     }
     const delay = pauseMs(poll.firstMs, poll.maxMs, poll.factor, looks);
-    return { ...(await waitStep(rt, claim, { ...result, message: `${result.message}; next look in ${Math.round(delay / 1000)} s` }, delay)), wakeAfterMs: delay };
+    const message = `${result.message}; next look in ${Math.round(delay / 1000)} s`;
+    return { ...(await waitStep(rt, claim, { ...result, message }, { reason: WaitReason.CODEX_TASK_RUNNING }, delay)), wakeAfterMs: delay };
   }
   const { error } = outcome;
   const e = error instanceof ProviderError ? error : null;
@@ -98,9 +112,18 @@ async function settle(
     service: e?.service ?? serviceOf(credentialSet, e?.secretRef),
   };
   const facts = error instanceof StepFailure ? { artifacts: error.artifacts, outputs: error.outputs, payload: error.details } : {};
-  if (failure.kind === FailureKind.TRANSIENT && tries <= policy.retries) {
-    const delay = e?.retryAfterMs ?? pauseMs(policy.backoff.baseMs, policy.backoff.maxMs, 2, tries);
-    return { ...(await retryStep(rt, claim, { ...failure, triesLeft: policy.retries - tries + 1 }, delay, facts)), wakeAfterMs: delay };
+  if (failure.kind === FailureKind.TRANSIENT) {
+    // Consecutive transient failures of this attempt (a poll that answers resets them). A rate limit with
+    // a known end is a wait, counted apart with a larger allowance.
+    const limited = failure.code === FailureCode.RATE_LIMITED && e?.retryAfterMs !== undefined;
+    const counter = limited ? 'limited' : 'failures';
+    const failures = Number(info.payload?.[counter] ?? 0) + 1;
+    const allowed = limited ? policy.retries * 4 : policy.retries;
+    if (failures <= allowed) {
+      const delay = e?.retryAfterMs ?? pauseMs(policy.backoff.baseMs, policy.backoff.maxMs, 2, failures);
+      const settled = await retryStep(rt, claim, { ...failure, failures, counter, triesLeft: allowed - failures }, delay, facts);
+      return { ...settled, wakeAfterMs: delay };
+    }
   }
   return failStep(rt, claim, failure, facts);
 }
@@ -141,7 +164,7 @@ export async function runStepJob(
   let providers: Providers | null = null;
   try {
     credentialSet = await svc.ds.getRepository(CredentialSet).findOneByOrFail({ id: run.credentialSetId });
-    providers = createProviders(svc.config, credentialSet);
+    providers = createProviders(svc.config, credentialSet, { githubLimits: (baseUrl, token) => sharedGitHubLimits(svc.db, baseUrl, token) });
     const result = await definition.run({
       run,
       attempt: info,
@@ -151,6 +174,11 @@ export async function runStepJob(
       signal,
       deadline,
       cancelled: async () => (await readRun(svc.db, run.id))?.status === RunStatus.CANCELLED,
+      capacity: {
+        takeCodexSlot: () => takeCodexSlot(svc, run),
+        releaseCodexSlot: () => releaseCodexSlot(svc, run.id),
+        pauseCodex: (until, reason) => pauseCodex(svc, run.credentialSetId, until, reason),
+      },
       log,
       guard: async () => {
         if (!(await holdsClaim(svc.db, run.id, claim.step, claim.attempt, claim.token))) throw new ClaimLost(run.id, claim.step, claim.attempt);
@@ -163,13 +191,15 @@ export async function runStepJob(
     clearInterval(heartbeat);
     inFlight.delete(run.id);
   }
-  const settled = await settle(svc, claim, policy, info.tries, info.startedAt, outcome, credentialSet);
+  const settled = await settle(svc, claim, policy, info, outcome, credentialSet);
   if (settled.version !== null) await announce(svc.db, run.id, settled.version);
   if (!settled.landed) {
     log.warn({ outcome: 'error' in outcome ? 'error' : outcome.result.kind }, 'stale result dropped: this worker no longer held the attempt');
     return;
   }
   if (settled.wakeAfterMs !== undefined) onWake(claim.step, settled.wakeAfterMs);
+  // A run that ended gave its Codex slot back (if it held one): the next in line may go.
+  if (settled.ended) await wakeCodexLine(svc, run.credentialSetId);
   if (settled.ended === RunStatus.CANCELLED && definition.undo && providers) {
     const payload = 'result' in outcome ? outcome.result.payload : outcome.error instanceof ProviderError ? outcome.error.details : undefined;
     await undoCancelled(svc, claim, definition, { policy, providers, log }, payload ?? {});
@@ -246,6 +276,8 @@ export async function startWorking(svc: WorkerServices): Promise<{ stop: () => P
       const settled = await failLostStep(svc, { runId, step, attempt }, { code: FailureCode.WORKER_LOST, kind: FailureKind.TRANSIENT, message });
       if (settled.version !== null) {
         await announce(svc.db, runId, settled.version);
+        const failed = await readRun(svc.db, runId);
+        if (failed) await wakeCodexLine(svc, failed.credentialSetId);
         svc.log.warn({ runId, step, attempt }, 'step given up after lost workers');
       }
     }

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { FailureCode, Step } from '../interfaces.js';
+import type { FailureCode, Step, Wait, WaitReason } from '../interfaces.js';
 import { FailureKind } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { ProviderError } from '../providers/errors.js';
@@ -52,6 +52,15 @@ export interface StepContext {
   deadline: AbortSignal;
   /** Whether the run has been cancelled (asked of the database, so a cancel that has not reached this worker yet counts). */
   cancelled(): Promise<boolean>;
+  /** Limits shared with every process using the run's credential set (src/jobs/capacity.ts). */
+  capacity: {
+    /** Takes a Codex slot for the run (null), or says why it must wait for one. */
+    takeCodexSlot(): Promise<Wait | null>;
+    /** The run's Codex task finished: its slot goes back and the first run in line is woken. */
+    releaseCodexSlot(): Promise<void>;
+    /** Codex asked the credential set to stop until `until`: every new submit of the set waits. */
+    pauseCodex(until: Date, reason: string): Promise<void>;
+  };
   log: Logger;
   /**
    * Throws when this worker no longer holds the attempt (another took it over): call it right before
@@ -63,8 +72,17 @@ export interface StepContext {
 export type StepResult =
   /** The step is finished: write its outputs and artifacts and queue the next step. */
   | { kind: 'done'; message: string; outputs?: RunFields; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> }
-  /** Not yet (a Codex task still running): look again after the policy's poll pause, durably. */
-  | { kind: 'wait'; message: string; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> }
+  /**
+   * Not yet: run again later, durably. By default the step waits on a Codex task (CODEX_TASK_RUNNING) and
+   * looks again after the policy's poll pause; `waitingFor` names another reason, and `until` when it ends.
+   */
+  | {
+      kind: 'wait';
+      message: string;
+      artifacts?: ArtifactInput[];
+      payload?: Record<string, unknown>;
+      waitingFor?: { reason: WaitReason; key?: string | null; until?: Date | null; message?: string };
+    }
   /** Nothing to do: the run ends NO_WORK and the later steps are skipped. */
   | { kind: 'no-work'; message: string; outputs?: RunFields; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> };
 

@@ -1,4 +1,5 @@
-import { ArtifactKind, Step } from '../interfaces.js';
+import { ArtifactKind, FailureCode, Step, WaitReason } from '../interfaces.js';
+import { ProviderError } from '../providers/errors.js';
 import { execJsonLines } from '../providers/codex-cloud/index.js';
 import { CODEX_LOG_NAME } from '../runs/artifacts.js';
 import { codexTaskLeft } from '../runs/remediation.js';
@@ -12,7 +13,7 @@ export const taskMarker = (runId: string) => `spec-chain-run: ${runId}`;
  * task this run created earlier (found by its marker, searching back to when the attempt began) is
  * adopted instead of creating a second one.
  */
-async function submitPhase({ run, providers, artifacts, signal, deadline, attempt, guard }: StepContext): Promise<StepResult> {
+async function submitPhase({ run, providers, artifacts, signal, deadline, attempt, guard, capacity }: StepContext): Promise<StepResult> {
   await providers.codex.checkCredentials(signal);
   const environment = await providers.codex.resolveEnvironment(run.repository, run.codexEnvironment ?? '', signal);
   const marker = taskMarker(run.id);
@@ -25,12 +26,25 @@ async function submitPhase({ run, providers, artifacts, signal, deadline, attemp
   if (taskId) {
     url = (await providers.codex.getTask(taskId, signal)).url;
   } else {
+    // A task in flight counts against the credential set's limit from here until APPLY sees it finish.
+    const wait = await capacity.takeCodexSlot();
+    if (wait) return { kind: 'wait', message: wait.message, waitingFor: wait };
     await guard();
-    // Once sent, the create runs to its end: cut off, Codex might make the task without the run knowing it.
-    const task = await providers.codex.submitTask(
-      { environmentId: environment.id, branch: run.baseBranch, prompt: run.phase!.prompt, bestOfN: run.codexBestOfN, marker },
-      deadline,
-    );
+    let task;
+    try {
+      // Once sent, the create runs to its end: cut off, Codex might make the task without the run knowing it.
+      task = await providers.codex.submitTask(
+        { environmentId: environment.id, branch: run.baseBranch, prompt: run.phase!.prompt, bestOfN: run.codexBestOfN, marker },
+        deadline,
+      );
+    } catch (error) {
+      if (!(error instanceof ProviderError && error.code === FailureCode.RATE_LIMITED)) throw error;
+      // Codex asked this account to slow down: every new submit of the set waits, not only this one.
+      const until = new Date(Date.now() + (error.retryAfterMs ?? (await usageResetMs(providers, signal))));
+      await capacity.pauseCodex(until, error.message);
+      await capacity.releaseCodexSlot();
+      return { kind: 'wait', message: error.message, waitingFor: { reason: WaitReason.CODEX_RATE_LIMITED, key: run.credentialSetId, until } };
+    }
     taskId = task.taskId;
     url = task.url;
   }
@@ -50,6 +64,14 @@ async function submitPhase({ run, providers, artifacts, signal, deadline, attemp
     artifacts: [{ kind: ArtifactKind.CODEX_TASK, location: url }, log],
     payload: { taskId, url, environmentId: environment.id, adopted, ...(search ? { search } : {}) },
   };
+}
+
+/** When a 429 says no time: until the spent usage window Codex reports resets (a minute when it reports none). */
+async function usageResetMs(providers: StepContext['providers'], signal: AbortSignal): Promise<number> {
+  const usage = await providers.codex.getUsage(signal).catch(() => null);
+  const spent = [usage?.primaryWindow, usage?.secondaryWindow].filter((w) => w && w.usedPercent >= 100 && w.resetAfterSeconds !== null);
+  const seconds = spent.length ? Math.max(...spent.map((w) => w!.resetAfterSeconds!)) : 60;
+  return seconds * 1000;
 }
 
 export const submit: StepDefinition = {

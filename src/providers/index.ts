@@ -4,6 +4,7 @@ import type { CredentialSet } from '../entities/index.js';
 import { createCodexCloudClient, type CodexCloud } from './codex-cloud/index.js';
 import { createGit, type Git, type GitAuth } from './git/index.js';
 import { createGitHub, type AccessIssue, type GitHub, type RepoState, type UpsertPullRequestInput, type PullRequestRef } from './github/index.js';
+import type { TokenLimits } from './github/request.js';
 import { readSecret } from './secrets.js';
 
 /**
@@ -28,16 +29,25 @@ export interface Providers {
   branchUrl(repository: string, branch: string): string;
 }
 
-export function createProviders(config: Config, credentialSet: CredentialSet): Providers {
+export function createProviders(
+  config: Config,
+  credentialSet: CredentialSet,
+  options: { githubLimits?: (baseUrl: string, token: string) => TokenLimits } = {},
+): Providers {
   const tokenRef = credentialSet.githubTokenRef;
   let github: GitHub | undefined;
-  const connect = async (): Promise<GitHub> =>
-    (github ??= createGitHub({
+  const connect = async (): Promise<GitHub> => {
+    if (github) return github;
+    const token = await readSecret(tokenRef);
+    github = createGitHub({
       baseUrl: config.githubApiUrl,
-      token: await readSecret(tokenRef),
+      token,
       tokenRef,
       mutationIntervalMs: config.githubMutationIntervalMs,
-    }));
+      ...(options.githubLimits ? { limits: options.githubLimits(config.githubApiUrl, token) } : {}),
+    });
+    return github;
+  };
   const webBase = config.gitBaseUrl.startsWith('file:') ? config.githubApiUrl : config.gitBaseUrl;
   return {
     codex: createCodexCloudClient({ authRef: credentialSet.codexAuthRef, baseUrl: config.codexBaseUrl, authUrl: config.codexAuthUrl }),

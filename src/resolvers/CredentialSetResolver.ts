@@ -10,6 +10,7 @@ import {
 import { createCredentialSet, deleteCredentialSet, listCredentialSets, updateCredentialSet } from '../credential-sets/store.js';
 import type { Context } from '../server/context.js';
 import { validateCredentialSet } from '../credential-sets/validate.js';
+import { wakeCodexLine } from '../jobs/capacity.js';
 
 const present = (c: CredentialSet): CredentialSetType => ({ ...c, validationIssues: c.validationIssues ?? [] });
 
@@ -32,6 +33,8 @@ export class CredentialSetResolver {
   @Mutation(() => CredentialSetPayload)
   async updateCredentialSet(@Arg('input') input: UpdateCredentialSetInput, @Ctx() ctx: Context): Promise<CredentialSetPayload> {
     const { credentialSet, userErrors } = await updateCredentialSet(ctx.services.ds, input.id, input);
+    // A raised limit frees slots at once for the runs waiting in line.
+    if (credentialSet && input.maxConcurrentCodexTasks != null) await wakeCodexLine(ctx.services, credentialSet.id);
     return { credentialSet: credentialSet && present(credentialSet), userErrors };
   }
 

@@ -1,7 +1,8 @@
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import { GraphQLError } from 'graphql';
 import { RunConnection, RunFilterInput } from '../schema/connection.js';
-import { Artifact, RunEventType, SpecWorkflowRunType, StepAttemptType } from '../schema/run.js';
+import { Artifact, RunEventType, SpecWorkflowRunType, StepAttemptType, Wait } from '../schema/run.js';
+import { waitOf } from '../runs/waits.js';
 import { eventsOfRun } from '../runs/db/events.js';
 import { decodeCursor, encodeCursor, getRun, listRuns } from '../runs/queries.js';
 import { presentArtifact, presentAttempt, presentEvent, presentRun } from '../runs/present.js';
@@ -48,6 +49,14 @@ export class RunResolver {
     return (run.preloaded?.attempts ?? (await ctx.attempts.load(run.id))).map(presentAttempt);
   }
 
+  @FieldResolver(() => Wait, { nullable: true, description: 'Why the run waits now (its current step\'s wait), or null when it does not.' })
+  async waitingFor(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<Wait | null> {
+    if (!run.currentStep) return null;
+    const all = run.preloaded?.attempts ?? (await ctx.attempts.load(run.id));
+    const current = all.filter((a) => a.step === run.currentStep).at(-1);
+    return current ? waitOf(ctx.services.db, current) : null;
+  }
+
   @FieldResolver(() => [Artifact])
   async artifacts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<Artifact[]> {
     return (run.preloaded?.artifacts ?? (await ctx.artifacts.load(run.id))).map(presentArtifact);
@@ -60,5 +69,13 @@ export class RunResolver {
     @Arg('afterVersion', () => Int, { defaultValue: 0 }) afterVersion: number,
   ): Promise<RunEventType[]> {
     return (await eventsOfRun(ctx.services.db, run.id, afterVersion)).map(presentEvent);
+  }
+}
+
+@Resolver(() => StepAttemptType)
+export class StepAttemptResolver {
+  @FieldResolver(() => Wait, { nullable: true, description: 'Why this attempt waits, with its place in line read now; null when it does not wait.' })
+  waitingFor(@Root() attempt: StepAttemptType, @Ctx() ctx: Context): Promise<Wait | null> {
+    return waitOf(ctx.services.db, attempt.source);
   }
 }

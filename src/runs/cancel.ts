@@ -1,5 +1,6 @@
 import { inTransaction } from '../db/transaction.js';
 import { FINAL_RUN_STATUSES, isUuid, RunStatus, Step, StepState, UserErrorCode, type UserErrorData } from '../interfaces.js';
+import { wakeCodexLine } from '../jobs/capacity.js';
 import { CANCEL_CHANNEL, QUEUE } from '../jobs/queues.js';
 import { latestAttempts } from './db/attempts.js';
 import { lockRun, type Run } from './db/runs.js';
@@ -32,10 +33,11 @@ export async function cancelRun(svc: Pick<RunServices, 'db' | 'boss'>, runId: st
     const applied = (await latestAttempts(tx, run.id)).some((s) => s.step === Step.APPLY && s.state === StepState.SUCCEEDED);
     const left = run.codexTaskId && !applied ? { codexTask: codexTaskLeft(run.codexTaskId) } : {};
     const version = await moveRun(tx, run, RunStatus.CANCELLED, { finishedAt: new Date(), statusMessage: message }, { reason: reason ?? null, ...left });
-    return { version, jobs };
+    return { version, jobs, credentialSetId: run.credentialSetId };
   });
   if ('error' in outcome) return { run: null, userErrors: [outcome.error as UserErrorData] };
   await announce(svc.db, runId, outcome.version);
+  await wakeCodexLine(svc, outcome.credentialSetId);
   await svc.db.query('SELECT pg_notify($1, $2)', [CANCEL_CHANNEL, runId]);
   for (const j of outcome.jobs) await svc.boss.cancel(QUEUE[j.step], j.jobId).catch(() => {});
   return { run: await getRun(svc.db, runId), userErrors: [] };

@@ -68,6 +68,7 @@ export function presentAttempt(s: StepAttempt): StepAttemptType {
     message: s.message,
     payload: s.payload,
     errorCode: s.error?.code ?? null,
+    source: s,
   };
 }
 

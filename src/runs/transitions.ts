@@ -1,7 +1,8 @@
 import type { Tx } from '../db/transaction.js';
-import { FINAL_STEP_STATES, type RunStatus, type Step, type StepState } from '../interfaces.js';
+import { FINAL_RUN_STATUSES, FINAL_STEP_STATES, type RunStatus, type Step, type StepState } from '../interfaces.js';
 import { writeAttempt, type AttemptFields } from './db/attempts.js';
 import { insertEvent } from './db/events.js';
+import { dropCodexSlotRow } from './db/limits.js';
 import { writeRun, type Run, type RunFields } from './db/runs.js';
 
 // The state machine's two moves. Each writes its row once and appends the event in the same
@@ -21,6 +22,8 @@ export async function moveRun(
 ): Promise<number> {
   const version = await writeRun(tx, run.id, { status: to, fields });
   await insertEvent(tx, run.id, version, { step: null, attempt: null, from: run.status, to, payload });
+  // A run that ended holds no Codex slot any more (the caller wakes the set's line after commit).
+  if (FINAL_RUN_STATUSES.includes(to)) await dropCodexSlotRow(tx, run.id);
   run.status = to;
   return version;
 }

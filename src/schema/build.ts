@@ -5,11 +5,11 @@ import { CredentialSetResolver } from '../resolvers/CredentialSetResolver.js';
 import { DiscoveryResolver } from '../resolvers/DiscoveryResolver.js';
 import { MeResolver } from '../resolvers/MeResolver.js';
 import { RunMutationResolver } from '../resolvers/RunMutationResolver.js';
-import { RunResolver } from '../resolvers/RunResolver.js';
+import { RunResolver, StepAttemptResolver } from '../resolvers/RunResolver.js';
 import { RunSubscriptionResolver } from '../resolvers/RunSubscriptionResolver.js';
 import { authChecker } from '../server/context.js';
 
-export const RESOLVERS = [RunResolver, RunMutationResolver, RunSubscriptionResolver, CredentialSetResolver, DiscoveryResolver, MeResolver] as const;
+export const RESOLVERS = [RunResolver, StepAttemptResolver, RunMutationResolver, RunSubscriptionResolver, CredentialSetResolver, DiscoveryResolver, MeResolver] as const;
 
 /** The executable schema, code-first. `schema.graphql` at the repository root is its printed form. */
 export function buildAppSchema(): Promise<GraphQLSchema> {

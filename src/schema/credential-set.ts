@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { FailureCode } from './enums.js';
 import { UserError } from './payloads.js';
 
@@ -18,6 +18,8 @@ export class CredentialSetType {
   @Field(() => String, { nullable: true }) codexEnvironment: string | null;
   @Field(() => [String], { description: 'owner/name repositories this set is for; empty means any.' }) repositories: string[];
   @Field() sandbox: boolean;
+  @Field(() => Int, { description: 'How many of this set\'s Codex tasks may be in flight at once, across every worker; more runs wait at SUBMIT in order.' })
+  maxConcurrentCodexTasks: number;
   @Field(() => Date, { nullable: true }) validatedAt: Date | null;
   @Field(() => [CredentialIssueType]) validationIssues: CredentialIssueType[];
   @Field() createdAt: Date;
@@ -31,6 +33,7 @@ export class CreateCredentialSetInput {
   @Field() githubTokenRef: string;
   @Field(() => String, { nullable: true }) codexEnvironment?: string | null;
   @Field(() => [String], { nullable: true }) repositories?: string[] | null;
+  @Field(() => Int, { nullable: true, description: 'Codex tasks in flight at once (default 3).' }) maxConcurrentCodexTasks?: number | null;
 }
 
 @InputType()
@@ -41,6 +44,7 @@ export class UpdateCredentialSetInput {
   @Field(() => String, { nullable: true }) githubTokenRef?: string | null;
   @Field(() => String, { nullable: true }) codexEnvironment?: string | null;
   @Field(() => [String], { nullable: true }) repositories?: string[] | null;
+  @Field(() => Int, { nullable: true }) maxConcurrentCodexTasks?: number | null;
 }
 
 @ObjectType()

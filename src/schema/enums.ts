@@ -1,5 +1,5 @@
 import { registerEnumType } from 'type-graphql';
-import { ArtifactKind, FailureCode, RunStatus, Step, StepState, UserErrorCode } from '../interfaces.js';
+import { ArtifactKind, FailureCode, RunStatus, Step, StepState, UserErrorCode, WaitReason } from '../interfaces.js';
 
 registerEnumType(RunStatus, { name: 'RunStatus', description: 'Where a run stands.' });
 registerEnumType(Step, { name: 'Step', description: 'The five steps of the chain, in order.' });
@@ -7,6 +7,7 @@ registerEnumType(StepState, { name: 'StepState', description: 'The state of one 
 registerEnumType(ArtifactKind, { name: 'ArtifactKind' });
 registerEnumType(FailureCode, { name: 'FailureCode', description: 'Why a run failed; each code has its remediation.' });
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation changed nothing.' });
+registerEnumType(WaitReason, { name: 'WaitReason', description: 'Why a run or a step waits.' });
 
 export enum RetryMode {
   /** Re-run the failed step as a new attempt with the stored outputs. */
@@ -16,4 +17,4 @@ export enum RetryMode {
 }
 registerEnumType(RetryMode, { name: 'RetryMode' });
 
-export { ArtifactKind, FailureCode, RunStatus, Step, StepState, UserErrorCode };
+export { ArtifactKind, FailureCode, RunStatus, Step, StepState, UserErrorCode, WaitReason };

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { ArtifactKind, FailureCode, RetryMode, RunStatus, Step, StepState } from './enums.js';
+import { ArtifactKind, FailureCode, RetryMode, RunStatus, Step, StepState, WaitReason } from './enums.js';
 import { JSONObject } from './scalars.js';
 
 @ObjectType({ description: 'A phase heading of tasks.md.' })
@@ -21,6 +21,17 @@ export class Phase {
   @Field(() => Int) doneTaskCount: number;
 }
 
+@ObjectType({ description: 'Why a run or a step waits: the reason, its place in line, since when and until when where known.' })
+export class Wait {
+  @Field(() => WaitReason) reason: WaitReason;
+  @Field(() => Int, { nullable: true, description: 'How many go first (a Codex slot of the credential set, a worker of the step\'s queue); read live.' })
+  position: number | null;
+  @Field() since: Date;
+  @Field(() => Date, { nullable: true, description: 'When the wait ends, where that is known (a rate limit, the next look at a Codex task).' })
+  until: Date | null;
+  @Field() message: string;
+}
+
 @ObjectType('StepAttempt', { description: 'One attempt of one step of a run.' })
 export class StepAttemptType {
   @Field(() => Step) step: Step;
@@ -38,6 +49,8 @@ export class StepAttemptType {
   @Field(() => JSONObject, { nullable: true, description: 'The latest structured payload the step reported.' })
   payload: Record<string, unknown> | null;
   @Field(() => FailureCode, { nullable: true }) errorCode: FailureCode | null;
+  /** The row it was read from (its wait is resolved with a live position); not a field. */
+  source: import('../entities/index.js').StepAttempt;
 }
 
 @ObjectType()

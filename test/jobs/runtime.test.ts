@@ -101,7 +101,7 @@ describe('the runner settles each outcome with one verb', () => {
     for (let tries = 1; tries <= 2; tries++) {
       await runStepJob(app, flaky, current);
       const retrying = await attemptOf(runId);
-      expect(retrying).toMatchObject({ state: StepState.RETRYING, tries, payload: expect.objectContaining({ retriesLeft: 2 - tries + 1 }) });
+      expect(retrying).toMatchObject({ state: StepState.RETRYING, tries, waitReason: 'RETRY_BACKOFF', payload: expect.objectContaining({ failures: tries, retriesLeft: 2 - tries }) });
       current = { ...job, id: retrying.jobId! };
     }
     await runStepJob(app, flaky, current);

@@ -16,16 +16,26 @@ export interface GitHubConnection {
   timeoutMs?: number;
   /** Least time between the end of one mutation and the start of the next for this token (1 s). */
   mutationIntervalMs?: number;
+  /** Where the token's limits are kept (this process alone by default). */
+  limits?: TokenLimits;
 }
 
 /** Sends one of the documents in documents.ts and returns its `data`, or throws a ProviderError. */
 export type Send = <T>(document: string, variables: Record<string, unknown>, signal?: AbortSignal) => Promise<T>;
 
 /**
- * What this process knows about one token on one GitHub: when its last mutation ended (GitHub asks
- * for a second between mutations) and until when GitHub told us to stop (rate limits).
- * Shared by every client built for the same token, so two runs in one worker respect it together.
+ * Where one token's limits are kept. GitHub counts per token, whoever sends: the chain's workers share
+ * one kept in PostgreSQL (src/jobs/capacity.ts); a lone client keeps them in this process.
  */
+export interface TokenLimits {
+  /** How long GitHub still asks this token to wait (0: it may send now). */
+  blockedForMs(): Promise<number>;
+  /** GitHub asked to wait `ms` (a secondary limit's retry-after, an exhausted primary limit). */
+  block(ms: number, reason: string): Promise<void>;
+  /** Runs `send` as the token's next mutation: alone, and at least `intervalMs` after the previous one ended. */
+  mutation<T>(intervalMs: number, send: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+}
+
 interface TokenState {
   mutations: Promise<void>;
   lastMutationEnd: number;
@@ -34,15 +44,42 @@ interface TokenState {
 
 const tokens = new Map<string, TokenState>();
 
-function stateOf(baseUrl: string, token: string): TokenState {
+/** The limits of one token as this process alone knows them, shared by every client built for it here. */
+export function processTokenLimits(baseUrl: string, token: string): TokenLimits {
   const key = createHash('sha256').update(`${baseUrl}\n${token}`).digest('hex');
   let state = tokens.get(key);
   if (!state) {
     state = { mutations: Promise.resolve(), lastMutationEnd: 0, blockedUntil: 0 };
     tokens.set(key, state);
   }
-  return state;
+  const s = state;
+  return {
+    blockedForMs: async () => Math.max(0, s.blockedUntil - Date.now()),
+    block: async (ms) => {
+      s.blockedUntil = Math.max(s.blockedUntil, Date.now() + ms);
+    },
+    mutation: <T>(intervalMs: number, send: () => Promise<T>, signal?: AbortSignal) => {
+      const run = async () => {
+        const wait = s.lastMutationEnd + intervalMs - Date.now();
+        if (wait > 0) await sleep(wait, undefined, { signal });
+        try {
+          return await send();
+        } finally {
+          s.lastMutationEnd = Date.now();
+        }
+      };
+      const result = s.mutations.then(run, run);
+      s.mutations = result.then(
+        () => undefined,
+        () => undefined,
+      );
+      return result;
+    },
+  };
 }
+
+/** A wait this short is waited out in place; a longer one is the caller's to wait (a durable wait of the step). */
+const WAIT_IN_PLACE_MS = 2000;
 
 const operationName = (document: string) => /\b(?:query|mutation)\s+(\w+)/.exec(document)?.[1] ?? 'GraphQL request';
 
@@ -51,7 +88,7 @@ export function createSend(connection: GitHubConnection): Send {
   const { token, tokenRef } = connection;
   const timeoutMs = connection.timeoutMs ?? 30_000;
   const interval = connection.mutationIntervalMs ?? 1000;
-  const state = stateOf(baseUrl, token);
+  const limits = connection.limits ?? processTokenLimits(baseUrl, token);
   const redact = (text: string) => (token.length >= 4 ? text.split(token).join('[redacted]') : text);
 
   // Read the rate-limit headers of every answer, successful or not.
@@ -61,7 +98,8 @@ export function createSend(connection: GitHubConnection): Send {
     response.headers.forEach((value, name) => (headers[name] = value));
     const wait = requestedWaitMs(headers);
     if (wait !== undefined && (response.status !== 200 || String(headers['x-ratelimit-remaining']) === '0')) {
-      state.blockedUntil = Math.max(state.blockedUntil, Date.now() + wait);
+      const why = String(headers['x-ratelimit-remaining']) === '0' ? 'primary rate limit spent' : `secondary rate limit (HTTP ${response.status})`;
+      await limits.block(wait, why);
     }
     return response;
   };
@@ -69,13 +107,14 @@ export function createSend(connection: GitHubConnection): Send {
 
   const once = async <T>(document: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> => {
     const operation = operationName(document);
-    const blocked = state.blockedUntil - Date.now();
-    if (blocked > 0) {
+    const blocked = await limits.blockedForMs();
+    if (blocked > WAIT_IN_PLACE_MS) {
       throw transient(FailureCode.RATE_LIMITED, `GitHub asked this token to wait; ${operation} not sent for ${Math.ceil(blocked / 1000)} s.`, {
         retryAfterMs: blocked,
         details: { operation },
       });
     }
+    if (blocked > 0) await sleep(blocked, undefined, { signal });
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
       return await client<T>(document, {
@@ -90,20 +129,6 @@ export function createSend(connection: GitHubConnection): Send {
 
   return async <T>(document: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> => {
     if (!/^\s*mutation\b/.test(document)) return once<T>(document, variables, signal);
-    const run = async () => {
-      const wait = state.lastMutationEnd + interval - Date.now();
-      if (wait > 0) await sleep(wait, undefined, { signal });
-      try {
-        return await once<T>(document, variables, signal);
-      } finally {
-        state.lastMutationEnd = Date.now();
-      }
-    };
-    const result = state.mutations.then(run, run);
-    state.mutations = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
+    return limits.mutation(interval, () => once<T>(document, variables, signal), signal);
   };
 }

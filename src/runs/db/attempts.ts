@@ -1,5 +1,5 @@
 import { StepAttempt } from '../../entities/index.js';
-import type { FailureCode, Step, StepState } from '../../interfaces.js';
+import type { FailureCode, Step, StepState, WaitReason } from '../../interfaces.js';
 import { columnsOf, type Db } from './columns.js';
 
 // The step_attempt row: one attempt of one step of a run, and every read and write of it.
@@ -43,6 +43,11 @@ export interface AttemptFields {
   nextAttemptAt?: Date | null;
   /** A worker picked the attempt up under this claim: count the try, stamp started_at the first time. */
   claim?: string | null;
+  /**
+   * Why the attempt waits in the state it moves to (absent or null: it does not wait). The wait keeps its
+   * `since` while its reason and line stay the same, so a line is kept in order of arrival.
+   */
+  wait?: { reason: WaitReason; key?: string | null; until?: Date | null; message: string } | null;
 }
 
 /**
@@ -56,14 +61,16 @@ export async function writeAttempt(db: Db, runId: string, step: Step, attempt: n
        SELECT state FROM step_attempt WHERE run_id = $1 AND step = $2 AND attempt = $3
      ), written AS (
        INSERT INTO step_attempt (run_id, step, attempt, state, queued_at, started_at, tries, heartbeat_at, finished_at,
-                                 message, payload, error, job_id, worker_id, next_attempt_at, claim)
+                                 message, payload, error, job_id, worker_id, next_attempt_at, claim,
+                                 wait_reason, wait_key, wait_until, wait_message, wait_since)
        VALUES ($1, $2, $3, $4::step_state,
                CASE WHEN $4::step_state = 'QUEUED' THEN clock_timestamp() END,
                CASE WHEN $5::boolean THEN clock_timestamp() END,
                CASE WHEN $5::boolean THEN 1 ELSE 0 END,
                CASE WHEN $5::boolean THEN clock_timestamp() END,
                CASE WHEN $4::step_state IN ('SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED') THEN clock_timestamp() END,
-               $7::text, $9::jsonb, $11::jsonb, $12::text, $13::text, $14::timestamptz, $16::uuid)
+               $7::text, $9::jsonb, $11::jsonb, $12::text, $13::text, $14::timestamptz, $16::uuid,
+               $17::wait_reason, $18::text, $19::timestamptz, $20::text, CASE WHEN $17::wait_reason IS NULL THEN NULL ELSE clock_timestamp() END)
        ON CONFLICT (run_id, step, attempt) DO UPDATE SET
          state = EXCLUDED.state,
          queued_at = CASE WHEN EXCLUDED.state = 'QUEUED' AND step_attempt.queued_at IS NULL THEN clock_timestamp() ELSE step_attempt.queued_at END,
@@ -77,7 +84,15 @@ export async function writeAttempt(db: Db, runId: string, step: Step, attempt: n
          job_id = COALESCE(EXCLUDED.job_id, step_attempt.job_id),
          worker_id = COALESCE(EXCLUDED.worker_id, step_attempt.worker_id),
          next_attempt_at = EXCLUDED.next_attempt_at,
-         claim = CASE WHEN $15::boolean THEN EXCLUDED.claim ELSE step_attempt.claim END
+         claim = CASE WHEN $15::boolean THEN EXCLUDED.claim ELSE step_attempt.claim END,
+         wait_since = CASE
+           WHEN EXCLUDED.wait_reason IS NULL THEN NULL
+           WHEN step_attempt.wait_reason = EXCLUDED.wait_reason AND step_attempt.wait_key IS NOT DISTINCT FROM EXCLUDED.wait_key THEN step_attempt.wait_since
+           ELSE clock_timestamp() END,
+         wait_reason = EXCLUDED.wait_reason,
+         wait_key = EXCLUDED.wait_key,
+         wait_until = EXCLUDED.wait_until,
+         wait_message = EXCLUDED.wait_message
        RETURNING 1
      )
      SELECT (SELECT state FROM before) AS "from", (SELECT count(*) FROM written) AS written`,
@@ -88,6 +103,7 @@ export async function writeAttempt(db: Db, runId: string, step: Step, attempt: n
       fields.error !== undefined, fields.error === undefined ? null : JSON.stringify(fields.error),
       fields.jobId ?? null, fields.workerId ?? null, fields.nextAttemptAt ?? null,
       fields.claim !== undefined, fields.claim ?? null,
+      fields.wait?.reason ?? null, fields.wait?.key ?? null, fields.wait?.until ?? null, fields.wait?.message ?? null,
     ],
   );
   return rows[0]!.from;
