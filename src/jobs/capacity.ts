@@ -127,13 +127,16 @@ export async function pauseCodex(rt: Runtime, credentialSetId: string, until: Da
  */
 export function sharedGitHubLimits(db: pg.Pool, baseUrl: string, token: string): TokenLimits {
   const key = `github:${createHash('sha256').update(`${baseUrl}\n${token}`).digest('hex')}`;
+  // The mutation lock is a row of its own: a block written while a mutation holds the lock (its answer
+  // said to wait) must not wait for that same mutation to finish.
+  const mutations = `${key}:mutations`;
   return {
     blockedForMs: () => blockedForMs(db, key),
     block: (ms, reason) => blockCredential(db, key, new Date(Date.now() + ms), reason),
     mutation: async <T>(intervalMs: number, send: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
       let outcome: { value: T } | { error: unknown } | undefined;
       await inTransaction(db, async (tx) => {
-        const wait = await lockMutation(tx, key, intervalMs);
+        const wait = await lockMutation(tx, mutations, intervalMs);
         if (wait > 0) await sleep(wait, undefined, { signal });
         try {
           outcome = { value: await send() };
@@ -141,7 +144,7 @@ export function sharedGitHubLimits(db: pg.Pool, baseUrl: string, token: string):
           outcome = { error };
         }
         // Stamped whether it succeeded or not: GitHub counts the request either way.
-        await noteMutation(tx, key);
+        await noteMutation(tx, mutations);
       });
       if (outcome && 'error' in outcome) throw outcome.error;
       return (outcome as { value: T }).value;

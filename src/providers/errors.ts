@@ -39,3 +39,17 @@ export const permanent = (code: FailureCode, message: string, options?: Construc
   new ProviderError(FailureKind.PERMANENT, code, message, options);
 export const credentials = (code: FailureCode, message: string, options?: ConstructorParameters<typeof ProviderError>[3]) =>
   new ProviderError(FailureKind.CREDENTIALS, code, message, options);
+
+/** The same failure, said to come from `service` (what its remediation and wait name); anything else is passed on. */
+export function ofService(service: Service, error: unknown): unknown {
+  if (!(error instanceof ProviderError) || error.service) return error;
+  const tagged = new ProviderError(error.kind, error.code, error.message, {
+    retryAfterMs: error.retryAfterMs,
+    secretRef: error.secretRef,
+    service,
+    details: error.details,
+    cause: error.cause,
+  });
+  tagged.stack = error.stack;
+  return tagged;
+}

@@ -6,8 +6,9 @@ import { repositoryPath } from './codex-cloud/checkout.js';
 import { git } from './codex-cloud/git.js';
 
 /**
- * The demo project every sandbox run works on: a small JavaScript "widgets" catalogue with a Spec Kit
- * feature, `specs/001-greeting`, whose tasks are all open. It lives as a bare repository at
+ * The demo project every sandbox run works on: a small JavaScript "widgets" catalogue with three Spec Kit
+ * features whose tasks are all open: `specs/001-greeting` (named by .specify/feature.json), `002-pricing`
+ * and `003-search`, so several runs can be started at once and watched queue. It lives as a bare repository at
  * `${gitRoot}/<owner>/<name>.git`, the layout the Codex Cloud and GitHub emulators share.
  */
 export interface DemoRepository {
@@ -193,6 +194,30 @@ const TASKS = `# Tasks: Greeting
 - Polish (Phase 4) depends on User Story 1.
 `;
 
+/** A feature folder with a short spec, a plan and its tasks, for the features besides 001-greeting. */
+function feature(id: string, title: string, story: string, phases: [string, string[]][]): Record<string, string> {
+  let n = 0;
+  const tasks = phases
+    .map(([phase, items], i) => [`## Phase ${i + 1}: ${phase}`, '', ...items.map((t) => `- [ ] T${String(++n).padStart(3, '0')} ${t}`), ''].join('\n'))
+    .join('\n---\n\n');
+  return {
+    [`specs/${id}/spec.md`]: `# Feature Specification: ${title}\n\n**Feature Branch**: \`${id}\`\n**Status**: Draft\n\n## User Scenarios & Testing *(mandatory)*\n\n### User Story 1 - ${story} (Priority: P1)\n`,
+    [`specs/${id}/plan.md`]: `# Implementation Plan: ${title}\n\n**Branch**: \`${id}\` | **Spec**: [spec.md](./spec.md)\n\n**Language/Version**: JavaScript (Node.js 22, ES modules)\n`,
+    [`specs/${id}/tasks.md`]: `# Tasks: ${title}\n\n**Input**: Design documents from \`/specs/${id}/\`\n\n${tasks}`,
+  };
+}
+
+const PRICING = feature('002-pricing', 'Pricing', 'Quote a basket with a discount', [
+  ['Setup', ['Create src/pricing/index.js exporting quote(ids)', '[P] Add test/pricing.test.js with a failing quote test']],
+  ['User Story 1 - Quote a basket (Priority: P1) 🎯 MVP', ['[US1] Implement quote(ids) with totalPrice in src/pricing/index.js', '[US1] Apply a 10% discount from 5 widgets in src/pricing/index.js']],
+  ['Polish', ['[P] Document quotes in README.md']],
+]);
+
+const SEARCH = feature('003-search', 'Search', 'Find widgets by name', [
+  ['Setup', ['Create src/search/index.js exporting search(text)']],
+  ['User Story 1 - Find by name (Priority: P1) 🎯 MVP', ['[US1] Match names case-insensitively in src/search/index.js', '[P] [US1] Add test/search.test.js', '[US1] Add a `search <text>` command to src/cli.js']],
+]);
+
 const CONSTITUTION = `# Widgets Constitution
 
 ## Core Principles
@@ -239,6 +264,11 @@ const HISTORY: DemoCommit[] = [
       'specs/001-greeting/plan.md': PLAN,
       'specs/001-greeting/tasks.md': TASKS,
     },
+  },
+  {
+    message: 'Specify 002-pricing and 003-search',
+    date: '2025-01-09T16:00:00Z',
+    files: { ...PRICING, ...SEARCH },
   },
   {
     message: 'Reword the README and name the large flange',

@@ -36,3 +36,26 @@ export async function fileAt(bare: string, ref: string, path: string): Promise<s
   const { stdout } = await git(['show', `${ref}:${path}`], bare);
   return stdout;
 }
+
+/**
+ * Adds Spec Kit features `<prefix>-1` … `<prefix>-<count>` (numbered from `first`) to `main` of a bare
+ * repository in one commit: one phase with one open task each, so many runs can work at once.
+ */
+export async function addFeatures(bare: string, count: number, first = 100): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `${first + i}-load-${i + 1}`);
+  const work = await mkdtemp(join(tmpdir(), 'spec-chain-features-'));
+  try {
+    await git(['clone', '-q', '--branch', 'main', bare, work]);
+    for (const id of ids) {
+      await mkdir(join(work, 'specs', id), { recursive: true });
+      await writeFile(join(work, 'specs', id, 'spec.md'), `# Feature Specification: ${id}\n`);
+      await writeFile(join(work, 'specs', id, 'tasks.md'), `# Tasks: ${id}\n\n## Phase 1: Setup\n\n- [ ] T001 Create src/${id}.js\n`);
+    }
+    await git(['add', '-A'], work);
+    await git(['commit', '-q', '-m', `Specify ${count} features`], work);
+    await git(['push', '-q', 'origin', 'main'], work);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+  return ids;
+}

@@ -32,6 +32,8 @@ export interface World {
   waitFor(id: string, until?: (run: any) => boolean, timeoutMs?: number): Promise<any>;
   events(id: string): Promise<any[]>;
   codexTasksCreated(): number;
+  /** Another credential set for the same emulators (its own Codex sign-in and the same GitHub token). */
+  addCredentialSet(name: string, fields?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -94,6 +96,19 @@ export async function startWorld(
       return r.body.data.run.events;
     },
     codexTasksCreated: () => sandbox.codex.requests().filter((q) => q.method === 'POST' && q.path.endsWith('/wham/tasks')).length,
+    async addCredentialSet(name, fields = {}) {
+      const authFile = join(dir, `codex-auth-${name}.json`);
+      await sandbox.codex.writeAuthFile(authFile);
+      const r = await gql(
+        svc.url,
+        `mutation($input: CreateCredentialSetInput!) { createCredentialSet(input: $input) { credentialSet { id } userErrors { code message } } }`,
+        { input: { ...sandbox.credentialSet, name, codexAuthRef: `file:${authFile}`, ...fields } },
+      );
+      expect(r.body.data.createCredentialSet.userErrors).toEqual([]);
+      const id = r.body.data.createCredentialSet.credentialSet.id as string;
+      await svc.app.db.query('UPDATE credential_set SET sandbox = true WHERE id = $1', [id]);
+      return id;
+    },
     async close() {
       await working?.stop();
       await svc.close();

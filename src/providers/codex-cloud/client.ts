@@ -1,5 +1,5 @@
-import { FailureCode } from '../../interfaces.js';
-import { permanent, ProviderError } from '../errors.js';
+import { FailureCode, Service } from '../../interfaces.js';
+import { ofService, permanent, ProviderError } from '../errors.js';
 import type { SecretRef } from '../secrets.js';
 import { createCodexAuth, type CodexAuth, type CodexCredentials } from './auth.js';
 import { exchange, failureFromAnswer, parseJson, type FailureContext } from './http.js';
@@ -52,8 +52,15 @@ export function createCodexCloudClient(options: CodexCloudClientOptions): CodexC
   const taskUrl = (taskId: string) => `${webRoot}/codex/tasks/${encodeURIComponent(taskId)}`;
   const context = (operation: string): FailureContext => ({ operation, secretRef: auth.ref, known: auth.known() });
 
-  /** One request with credentials; a 401 renews them (refresh or re-read) and tries once more. */
+  /** One request with credentials, its failures said to come from Codex Cloud. */
   async function call(method: string, path: string, spec: Call, signal?: AbortSignal): Promise<unknown> {
+    return send(method, path, spec, signal).catch((error: unknown) => {
+      throw ofService(Service.CODEX, error);
+    });
+  }
+
+  /** A 401 renews the credentials (refresh or re-read) and tries once more. */
+  async function send(method: string, path: string, spec: Call, signal?: AbortSignal): Promise<unknown> {
     const url = new URL(`${baseUrl}${path}`);
     for (const [key, value] of Object.entries(spec.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
     let creds: CodexCredentials = await auth.current(signal);
@@ -237,7 +244,9 @@ export function createCodexCloudClient(options: CodexCloudClientOptions): CodexC
     },
 
     async checkCredentials(signal) {
-      await auth.current(signal);
+      await auth.current(signal).catch((error: unknown) => {
+        throw ofService(Service.CODEX, error);
+      });
     },
   };
   return client;

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { graphql } from '@octokit/graphql';
-import { FailureCode } from '../../interfaces.js';
-import { transient } from '../errors.js';
+import { FailureCode, Service } from '../../interfaces.js';
+import { ofService, transient } from '../errors.js';
 import { classifyGitHubError, requestedWaitMs, type ResponseHeaders } from './classify.js';
 
 export interface GitHubConnection {
@@ -127,8 +127,12 @@ export function createSend(connection: GitHubConnection): Send {
     }
   };
 
-  return async <T>(document: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> => {
+  const send = async <T>(document: string, variables: Record<string, unknown>, signal?: AbortSignal): Promise<T> => {
     if (!/^\s*mutation\b/.test(document)) return once<T>(document, variables, signal);
     return limits.mutation(interval, () => once<T>(document, variables, signal), signal);
   };
+  return <T>(document: string, variables: Record<string, unknown>, signal?: AbortSignal) =>
+    send<T>(document, variables, signal).catch((error: unknown) => {
+      throw ofService(Service.GITHUB, error);
+    });
 }

@@ -13,7 +13,16 @@ export type ScriptedOutcome =
   | { kind: 'conflict'; pendingPolls?: number }
   | { kind: 'no-diff'; message?: string; pendingPolls?: number }
   | { kind: 'error'; code?: string; message?: string; pendingPolls?: number }
-  | { kind: 'http-error'; status: number; count?: number; retryAfterSeconds?: number; message?: string };
+  | {
+      kind: 'http-error';
+      status: number;
+      count?: number;
+      retryAfterSeconds?: number;
+      message?: string;
+      /** Only requests with this method and path (e.g. POST /backend-api/wham/tasks, a create); any request when absent. */
+      method?: string;
+      path?: string;
+    };
 
 export type TaskOutcome = Exclude<ScriptedOutcome, { kind: 'http-error' }>;
 

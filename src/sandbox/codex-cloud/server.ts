@@ -59,6 +59,8 @@ export interface CodexEmulator {
   refreshCount(): number;
   /** Forgets tasks, scripts and recorded requests; issued tokens stay valid. */
   reset(): void;
+  /** Every task with when it was created and when a poll first saw it finished (epoch ms), oldest first. */
+  tasks(): { id: string; prompt: string; createdAt: number; seenFinishedAt: number | null }[];
   /** The request handler, for mounting under `publicUrl` (requests arrive with that prefix removed). */
   handle(req: IncomingMessage, res: ServerResponse): void;
   stop(): Promise<void>;
@@ -135,7 +137,7 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
     return saving;
   };
   let queue: TaskOutcome[] = [];
-  let httpErrors: { status: number; remaining: number; retryAfterSeconds?: number; message?: string }[] = [];
+  let httpErrors: { status: number; remaining: number; retryAfterSeconds?: number; message?: string; method?: string; path?: string }[] = [];
   let recorded: RecordedRequest[] = [];
   // Agents still working, kept across reset() so stop() can wait for their checkouts to be removed.
   const running = new Set<Promise<unknown>>();
@@ -325,10 +327,10 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
     }
     if (url.pathname.startsWith('/_emulator/')) return control(req, res, url.pathname, body);
     record(req, url, body);
-    const injected = httpErrors[0];
+    const injected = httpErrors.find((e) => (!e.method || e.method === req.method) && (!e.path || e.path === url.pathname));
     if (injected) {
       injected.remaining -= 1;
-      if (injected.remaining <= 0) httpErrors.shift();
+      if (injected.remaining <= 0) httpErrors.splice(httpErrors.indexOf(injected), 1);
       const headers: Record<string, string> = injected.retryAfterSeconds !== undefined ? { 'retry-after': String(injected.retryAfterSeconds) } : {};
       return send(res, injected.status, { detail: injected.message ?? `Emulated HTTP ${injected.status}.` }, headers);
     }
@@ -375,6 +377,8 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
     expireTokens: (opts) => authority.expireAll(opts?.refreshTokens === true),
     refreshCount: () => authority.refreshCount,
     reset,
+    tasks: () =>
+      tasks.map((t) => ({ id: t.id, prompt: userPrompt(t.inputItems), createdAt: t.createdAt * 1000, seenFinishedAt: t.seenFinishedAt ? t.seenFinishedAt * 1000 : null })),
     handle: serve,
     async stop() {
       if (server) {
@@ -407,4 +411,12 @@ async function loadTasks(path: string, environments: EmulatorEnvironment[]): Pro
   } catch {
     return [];
   }
+}
+
+/** The text of a task's user message (where a run's marker line is). */
+function userPrompt(items: unknown[]): string {
+  for (const item of items as { type?: string; content?: { text?: string }[] }[]) {
+    if (item?.type === 'message') return (item.content ?? []).map((c) => c.text ?? '').join('\n');
+  }
+  return '';
 }

@@ -35,6 +35,8 @@ export interface EmulatedTask {
   /** Settles once; all best-of-N turns share it, as every attempt runs the same outcome. */
   result: Promise<TurnResult>;
   settled: TurnResult | null;
+  /** When a reader first saw it finished (epoch seconds): the end of the task's time "in flight" for a client. */
+  seenFinishedAt?: number | null;
 }
 
 type View = { turnStatus: string; state: string; result: TurnResult | null };
@@ -123,7 +125,9 @@ export async function pollView(task: EmulatedTask): Promise<View> {
     return view;
   }
   await task.result;
-  return currentView(task);
+  const view = currentView(task);
+  task.seenFinishedAt ??= view.result ? now() : null;
+  return view;
 }
 
 function diffStats(diff: string | null) {

@@ -1,0 +1,189 @@
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { addFeatures } from '../support/repo.js';
+import { exited, spawnCli } from '../support/processes.js';
+import { gql, TOKENS } from '../support/service.js';
+import { startWorld, type World } from '../support/world.js';
+
+// Issue 13: a credential set's Codex tasks in flight are capped across every worker, runs over the
+// cap wait at SUBMIT in order of arrival and say so, and limits are shared by everyone using a credential.
+
+const WAITING = `query($id: ID!) { run(id: $id) { id status waitingFor { reason position since until message }
+  steps { step state waitingFor { reason position } } } }`;
+
+/** The most of these runs' Codex tasks the emulator had in flight at once: from create until a poll first saw it finished. */
+function peakInFlight(world: World, runIds: string[]): number {
+  const tasks = world.sandbox.codex.tasks().filter((t) => runIds.some((id) => t.prompt.includes(`spec-chain-run: ${id}`)));
+  const edges = tasks.flatMap((t) => [
+    { at: t.createdAt, d: 1 },
+    { at: t.seenFinishedAt ?? Infinity, d: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.d - b.d);
+  let now = 0;
+  let peak = 0;
+  for (const e of edges) peak = Math.max(peak, (now += e.d));
+  return peak;
+}
+
+/** Runs `starts` one after another, then watches each until it ends, recording every CODEX_CAPACITY position it showed. */
+async function runAll(world: World, credentialSetId: string, features: string[]) {
+  const runIds: string[] = [];
+  for (const featureId of features) runIds.push((await world.start({ featureId, credentialSetId })).run.id);
+  const positions = new Map<string, number[]>(runIds.map((id) => [id, []]));
+  const deadline = Date.now() + 150_000;
+  for (;;) {
+    const runs = await Promise.all(runIds.map(async (id) => (await gql(world.svc.url, WAITING, { id }, TOKENS.viewer)).body.data.run));
+    for (const r of runs) {
+      if (r.waitingFor?.reason === 'CODEX_CAPACITY') positions.get(r.id)!.push(r.waitingFor.position);
+    }
+    if (runs.every((r: any) => !['QUEUED', 'RUNNING'].includes(r.status))) return { runIds, runs, positions };
+    if (Date.now() > deadline) throw new Error(`runs still going: ${JSON.stringify(runs.map((r: any) => [r.status, r.waitingFor]))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The order runs arrived at SUBMIT, and the order their Codex tasks were created. */
+async function submitOrder(world: World, runIds: string[]) {
+  const { rows } = await world.svc.app.db.query<{ run_id: string }>(
+    `SELECT run_id FROM step_attempt WHERE step = 'SUBMIT' AND run_id = ANY($1::uuid[]) ORDER BY queued_at, run_id`,
+    [runIds],
+  );
+  const created = world.sandbox.codex
+    .tasks()
+    .filter((t) => runIds.some((id) => t.prompt.includes(`spec-chain-run: ${id}`)))
+    .sort((a, b) => a.createdAt - b.createdAt)
+    .map((t) => runIds.find((id) => t.prompt.includes(`spec-chain-run: ${id}`)));
+  return { arrived: rows.map((r) => r.run_id), created };
+}
+
+function expectCapacityHeld(result: Awaited<ReturnType<typeof runAll>>, world: World, limit: number) {
+  for (const r of result.runs) expect(r.status, JSON.stringify(r)).toBe('SUCCEEDED');
+  expect(peakInFlight(world, result.runIds)).toBeLessThanOrEqual(limit);
+  expect(peakInFlight(world, result.runIds)).toBe(limit);
+  const waited = [...result.positions.values()].filter((p) => p.length > 0);
+  expect(waited.length).toBeGreaterThanOrEqual(result.runIds.length - limit - 1);
+  // A place in line only ever gets closer to the front.
+  for (const p of waited) for (let i = 1; i < p.length; i++) expect(p[i]).toBeLessThanOrEqual(p[i - 1]!);
+}
+
+describe('maxConcurrentCodexTasks', () => {
+  let world: World;
+  let features: string[];
+  beforeAll(async () => {
+    world = await startWorld({ env: { WORKER_CONCURRENCY: '8' } });
+    features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 12);
+  });
+  afterAll(async () => world?.close());
+
+  test('12 runs on a set allowed 3 tasks, with a slow Codex: never more than 3 in flight, the rest wait in line and all succeed in order', async () => {
+    const setId = await world.addCredentialSet('three-at-a-time', { maxConcurrentCodexTasks: 3 });
+    world.sandbox.codex.script(...features.map(() => ({ kind: 'implement' as const, pendingPolls: 3 })));
+    const result = await runAll(world, setId, features);
+    expectCapacityHeld(result, world, 3);
+    const { arrived, created } = await submitOrder(world, result.runIds);
+    expect(created).toEqual(arrived);
+  }, 200_000);
+});
+
+describe('maxConcurrentCodexTasks with two worker processes', () => {
+  let world: World;
+  let features: string[];
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    world = await startWorld({ workers: false });
+    features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 12, 200);
+    for (let i = 0; i < 2; i++) children.push(spawnCli('work', { ...world.env, DATABASE_URL: world.databaseUrl, WORKER_CONCURRENCY: '8' }));
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map(exited));
+    await world?.close();
+  });
+
+  test('the limit holds across processes, through Postgres', async () => {
+    const setId = await world.addCredentialSet('three-across-workers', { maxConcurrentCodexTasks: 3 });
+    world.sandbox.codex.script(...features.map(() => ({ kind: 'implement' as const, pendingPolls: 3 })));
+    const result = await runAll(world, setId, features);
+    expectCapacityHeld(result, world, 3);
+    const { arrived, created } = await submitOrder(world, result.runIds);
+    expect(created).toEqual(arrived);
+    const workers = await world.svc.app.db.query(`SELECT count(DISTINCT worker_id)::int AS n FROM step_attempt WHERE run_id = ANY($1::uuid[])`, [result.runIds]);
+    expect(workers.rows[0].n).toBe(2);
+  }, 200_000);
+});
+
+describe('limits shared by everyone using a credential', () => {
+  let world: World;
+  let features: string[];
+  beforeAll(async () => {
+    world = await startWorld();
+    features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 4, 300);
+  });
+  afterEach(() => world.sandbox.github.reset());
+  afterAll(async () => world?.close());
+
+  test('a Codex 429 with retry-after pauses that credential set\'s submits only; another set keeps going', async () => {
+    const a = await world.addCredentialSet('set-a');
+    const b = await world.addCredentialSet('set-b');
+    world.sandbox.codex.script({ kind: 'http-error', status: 429, retryAfterSeconds: 8, method: 'POST', path: '/backend-api/wham/tasks', message: 'Too many tasks' });
+    const limitedAt = Date.now();
+    const a1 = (await world.start({ featureId: features[0], credentialSetId: a })).run.id;
+    await world.waitFor(a1, (r) => r.steps.some((s: any) => s.step === 'SUBMIT' && s.state === 'WAITING'));
+    const a2 = (await world.start({ featureId: features[1], credentialSetId: a })).run.id;
+    const b1 = (await world.start({ featureId: features[2], credentialSetId: b })).run.id;
+    const waiting = await (async () => {
+      for (;;) {
+        const r = (await gql(world.svc.url, WAITING, { id: a2 }, TOKENS.viewer)).body.data.run;
+        if (r.waitingFor?.reason === 'CODEX_RATE_LIMITED') return r.waitingFor;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    })();
+    expect(new Date(waiting.until).getTime()).toBeGreaterThanOrEqual(limitedAt + 7000);
+    expect(waiting.message).toContain('set-a');
+    const bDone = await world.waitFor(b1);
+    expect(bDone.status).toBe('SUCCEEDED');
+    // Set B finished while set A was still held back.
+    expect(Date.now()).toBeLessThan(new Date(waiting.until).getTime());
+    for (const id of [a1, a2]) expect((await world.waitFor(id, undefined, 60_000)).status).toBe('SUCCEEDED');
+    const aTasks = world.sandbox.codex.tasks().filter((t) => [a1, a2].some((id) => t.prompt.includes(`spec-chain-run: ${id}`)));
+    for (const t of aTasks) expect(t.createdAt).toBeGreaterThanOrEqual(new Date(waiting.until).getTime() - 50);
+  }, 120_000);
+});
+
+describe('one GitHub token, two worker processes', () => {
+  let world: World;
+  let features: string[];
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    world = await startWorld({ workers: false });
+    features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 6, 400);
+    for (let i = 0; i < 2; i++) children.push(spawnCli('work', { ...world.env, DATABASE_URL: world.databaseUrl, GITHUB_MUTATION_INTERVAL_MS: '1000' }));
+  });
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children.map(exited));
+    await world?.close();
+  });
+
+  test('mutations reach GitHub at least the spacing apart, and a secondary-limit answer pauses both workers until its time', async () => {
+    world.sandbox.github.inject({ kind: 'SECONDARY_RATE_LIMIT', operation: 'CreatePullRequest', retryAfterSeconds: 6 });
+    const runIds: string[] = [];
+    for (const featureId of features) runIds.push((await world.start({ featureId })).run.id);
+    for (const id of runIds) expect((await world.waitFor(id, undefined, 150_000)).status).toBe('SUCCEEDED');
+
+    const requests = world.sandbox.github.requests().filter((r) => r.kind === 'graphql');
+    const mutations = requests.filter((r) => r.operationType === 'mutation');
+    expect(mutations.length).toBeGreaterThanOrEqual(features.length);
+    for (let i = 1; i < mutations.length; i++) expect(mutations[i]!.at - mutations[i - 1]!.at, `mutation ${i}`).toBeGreaterThanOrEqual(1000);
+    const limited = requests.find((r) => r.fault === 'SECONDARY_RATE_LIMIT')!;
+    // Nothing at all went to GitHub for this token until the time it named, from either worker.
+    const during = requests.filter((r) => r.at > limited.at && r.at < limited.at + 6000);
+    expect(during).toEqual([]);
+    const waited = await world.svc.app.db.query(
+      `SELECT 1 FROM run_event WHERE run_id = ANY($1::uuid[]) AND payload->>'waitingFor' = 'GITHUB_RATE_LIMITED'`,
+      [runIds],
+    );
+    expect(waited.rowCount).toBeGreaterThanOrEqual(1);
+  }, 200_000);
+});
