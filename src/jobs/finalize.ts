@@ -2,7 +2,7 @@ import { ArtifactKind } from '../interfaces.js';
 import type { StepWork } from './step.js';
 
 /** finalize: the run's summary artifact; the runner then marks the run SUCCEEDED. */
-export const finalize: StepWork = async ({ run, artifacts, providers }) => {
+export const finalize: StepWork = async ({ run, artifacts }) => {
   const summary = {
     runId: run.id,
     repository: run.repository,
@@ -17,7 +17,6 @@ export const finalize: StepWork = async ({ run, artifacts, providers }) => {
     sandbox: run.sandbox,
   };
   const artifact = await artifacts.write(run.id, 'summary.json', ArtifactKind.SUMMARY, JSON.stringify(summary, null, 2) + '\n', 'application/json');
-  await providers.git.removeWorktree(providers.worktreeDir(run.id)).catch(() => {});
   return {
     kind: 'done',
     message: `phase ${run.phase?.id ?? '?'}: pull request ${run.pullRequestUrl}`,

@@ -1,6 +1,6 @@
 import { ArtifactKind, FailureCode } from '../interfaces.js';
 import { credentials, permanent } from '../providers/errors.js';
-import { applyAndCommit } from './apply.js';
+import { commitFor } from './run-commit.js';
 import type { StepContext, StepWork } from './step.js';
 
 function pullRequestText(ctx: StepContext): { title: string; body: string } {
@@ -22,8 +22,9 @@ function pullRequestText(ctx: StepContext): { title: string; body: string } {
 
 /**
  * publish: check the GitHub token first (an expired or read-only token stops here and no branch is
- * pushed), re-create the run's commit from the stored patch (same sha on any worker), push the branch in
- * one atomic push, then create or update the pull request. A repeat finds the same branch and pull request.
+ * pushed), push the run's recorded commit by id in one atomic leased push (re-created from the stored
+ * patch, to the same sha, only when this machine's cache lacks it because another worker applied it),
+ * then create or update the pull request. A repeat finds the same branch and pull request.
  */
 export const publish: StepWork = async (ctx) => {
   const { run, providers, artifacts, signal } = ctx;
@@ -32,20 +33,27 @@ export const publish: StepWork = async (ctx) => {
     const first = issues[0]!;
     throw credentials(first.code as FailureCode, issues.map((i) => i.message).join(' '), { secretRef: first.ref });
   }
-  const patch = (await artifacts.read(`${run.id}/patch.diff`)).toString('utf8');
-  const { sha, path } = await applyAndCommit(ctx, patch, []);
-  if (sha !== run.commitSha) {
-    throw permanent(FailureCode.INTERNAL, `Re-creating the commit gave ${sha}, not the recorded ${run.commitSha}: the base or the patch changed.`);
+  const sha = run.commitSha!;
+  const auth = await providers.gitAuth();
+  if (!(await providers.git.hasCommit(run.repository, sha))) {
+    const patch = (await artifacts.read(`${run.id}/patch.diff`)).toString('utf8');
+    const baseSha = run.baseSha ?? (await providers.git.fetchBase({ repository: run.repository, baseBranch: run.baseBranch, auth, signal }));
+    const made = await providers.git.applyPatchToCommit({ repository: run.repository, baseSha, diff: patch, commit: commitFor(ctx), auth, signal });
+    if (made.sha !== sha) {
+      throw permanent(
+        FailureCode.INTERNAL,
+        `Re-creating the commit gave ${made.sha ?? `no commit (${made.outcome})`}, not the recorded ${sha}: the base or the patch changed.`,
+      );
+    }
   }
   const branch = run.branch!;
   const state = await providers.github.getRepositoryState({ repository: run.repository, branch }, signal);
-  const push = await providers.git.pushBranch({
+  const push = await providers.git.pushCommit({
     repository: run.repository,
-    worktreePath: path,
     branch,
     sha,
     expectedRemoteSha: state.branch?.oid ?? null,
-    auth: await providers.gitAuth(),
+    auth,
     signal,
   });
   const pr = await providers.github.upsertPullRequest(
