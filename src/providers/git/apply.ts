@@ -65,9 +65,9 @@ export async function applyPatchToCommit(ctx: GitContext, input: ApplyInput): Pr
   const gitPaths = numstat.code === 0 ? numstatPaths(numstat.stdout) : [];
   await assertPatchSafe(patch, base, gitPaths);
   const paths = touchedPaths(patch, gitPaths);
-  await prefetch(repo, base, patch, paths);
 
   return withScratch(ctx.cacheDir, async (dir) => {
+    await prefetch(repo, base, patch, paths);
     const env = { GIT_INDEX_FILE: join(dir, 'index') };
     await must(repo, ['read-tree', baseSha], env, 'Reading the base commit into a temporary index');
     const applied = await repo.git(['apply', '--cached', '--3way', '-'], { input: patch, env });

@@ -29,6 +29,19 @@ interface StatsMessage {
 type Message = RunMessage | KillMessage | StatsMessage;
 
 const running = new Map<number, ChildProcess>();
+const stopped = new Set<number>();
+
+/** Ends a git and everything it started (its process group). */
+function stop(id: number, signal: NodeJS.Signals): void {
+  const child = running.get(id);
+  if (!child?.pid) return;
+  stopped.add(id);
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
 
 function reply(message: unknown): void {
   if (process.connected) process.send!(message);
@@ -41,7 +54,9 @@ function start(message: RunMessage): void {
   const order: number[] = [];
   let child: ChildProcess;
   try {
-    child = spawn(message.bin, message.args, { cwd: message.cwd, env: message.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // A process group of its own: stopping git also stops the helpers it started (git-remote-http, a
+    // lazy fetch), which would otherwise hold its output pipes open and keep the caller waiting.
+    child = spawn(message.bin, message.args, { cwd: message.cwd, env: message.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   } catch (error) {
     reply({ type: 'done', id: message.id, error: describe(error) });
     return;
@@ -60,6 +75,7 @@ function start(message: RunMessage): void {
     if (replied) return;
     replied = true;
     running.delete(message.id);
+    stopped.delete(message.id);
     reply({ type: 'done', id: message.id, ...answer });
   };
   // A git that could not be started (no such executable, no such folder) never ran: say why.
@@ -67,6 +83,10 @@ function start(message: RunMessage): void {
     if (child.pid === undefined) done({ error: describe(error) });
   });
   child.on('close', (code, signal) => done({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), order }));
+  // A stopped git is answered when it exits, whatever its helpers still hold open.
+  child.on('exit', (code, signal) => {
+    if (stopped.has(message.id)) done({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err), order });
+  });
   // Close stdin either way: a git that waits for input would hang. A git that exits before reading closes the pipe.
   child.stdin!.on('error', () => {});
   child.stdin!.end(message.input);
@@ -94,12 +114,17 @@ function stats(id: number): void {
 
 process.on('message', (message: Message) => {
   if (message.type === 'run') start(message);
-  else if (message.type === 'kill') running.get(message.id)?.kill('SIGTERM');
+  else if (message.type === 'kill') stop(message.id, 'SIGTERM');
   else if (message.type === 'stats') stats(message.id);
 });
 
+// A Ctrl-C or a supervisor's SIGTERM reaches the whole process group: the service decides when to stop,
+// and this process ends with it (below), not before it.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+
 // The service went away (exit, crash or SIGKILL): its git processes have no one to report to.
 process.on('disconnect', () => {
-  for (const child of running.values()) child.kill('SIGKILL');
+  for (const id of running.keys()) stop(id, 'SIGKILL');
   process.exit(0);
 });

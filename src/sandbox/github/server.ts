@@ -60,7 +60,10 @@ export interface GitHubEmulator {
   faults(): Fault[];
   /** Clears faults, the request log and rate budgets; pull requests too when asked. */
   reset(options?: { pullRequests?: boolean }): void;
-  /** Runs `fn` once, just before the next request for `operationName` executes (to stage races). */
+  /**
+   * Runs `fn` once, just before the next request for `operationName` executes (to stage races); for git
+   * over HTTP, `git-upload-pack` (a fetch) or `git-receive-pack` (a push), awaited before it is served.
+   */
   beforeOperation(operationName: string, fn: () => unknown): void;
 }
 
@@ -189,6 +192,8 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         return;
       }
       const caller = account && { login: account.login, canRead: true, canWrite: ['ADMIN', 'MAINTAIN', 'WRITE'].includes(account.permission) };
+      // `beforeOperation('git-upload-pack', fn)` holds the next fetch request (POST) until fn settles.
+      if (req.method === 'POST') for (const hook of hooks.get(gitPath[3]!.split('/').pop()!)?.splice(0) ?? []) await hook();
       serveGit(req, res, options.gitRoot, path, caller ?? null);
       return;
     }
