@@ -104,6 +104,9 @@ export interface CachedRepository {
   auth: GitAuth | undefined;
 }
 
+/** Object fetches under way in this process, by cache and object id. */
+const fetching = new Map<string, Promise<void>>();
+
 export async function openCache(ctx: GitContext, repository: string, auth: GitAuth | undefined, signal?: AbortSignal): Promise<CachedRepository> {
   const path = await ensureCache(ctx, repository, signal);
   await sweepStale(ctx);
@@ -119,18 +122,31 @@ export async function openCache(ctx: GitContext, repository: string, auth: GitAu
       runGit([...remote, ...args], { cwd: path, bin: ctx.bin, env: { ...authEnv, ...options.env }, secrets, input: options.input, signal: options.signal ?? signal }),
     async ensureObjects(oids, callSignal) {
       const wanted = [...new Set(oids)];
+      // Runs of one repository often want the same blob at once (the same tasks.md): one fetch serves them.
+      const pending = wanted.map((oid) => fetching.get(`${path}\n${oid}`)).filter((p) => p !== undefined);
+      await Promise.all(pending.map((p) => p.catch(() => {})));
       const missing = (await Promise.all(wanted.map(async (oid) => ((await objects.info(oid)).missing ? oid : null)))).filter((o) => o !== null);
       if (!missing.length) return [];
       // What git itself runs for a lazy fetch: these ids, no negotiation, still no other blobs.
-      const fetched = await repo.git(
-        ['-c', 'fetch.negotiationAlgorithm=noop', 'fetch', 'origin', '--no-tags', '--no-write-fetch-head', '--recurse-submodules=no', '--filter=blob:none', '--stdin'],
-        { input: missing.map((oid) => `${oid}\n`).join(''), signal: callSignal },
-      );
-      if (fetched.code !== 0 && !/not our ref|unadvertised object|no such remote ref/i.test(fetched.output)) {
-        throw classifyRemoteFailure(`Fetching ${missing.length} object(s) of ${repository}`, fetched.output, {
-          secretRef: auth?.secretRef,
-          fallback: FailureCode.REPOSITORY_UNAVAILABLE,
+      const fetch = repo
+        .git(
+          ['-c', 'fetch.negotiationAlgorithm=noop', 'fetch', 'origin', '--no-tags', '--no-write-fetch-head', '--recurse-submodules=no', '--filter=blob:none', '--stdin'],
+          { input: missing.map((oid) => `${oid}\n`).join(''), signal: callSignal },
+        )
+        .then((fetched) => {
+          if (fetched.code !== 0 && !/not our ref|unadvertised object|no such remote ref/i.test(fetched.output)) {
+            throw classifyRemoteFailure(`Fetching ${missing.length} object(s) of ${repository}`, fetched.output, {
+              secretRef: auth?.secretRef,
+              fallback: FailureCode.REPOSITORY_UNAVAILABLE,
+            });
+          }
         });
+      const keys = missing.map((oid) => `${path}\n${oid}`);
+      for (const key of keys) fetching.set(key, fetch);
+      try {
+        await fetch;
+      } finally {
+        for (const key of keys) if (fetching.get(key) === fetch) fetching.delete(key);
       }
       const still = await Promise.all(missing.map(async (oid) => ((await objects.info(oid)).missing ? oid : null)));
       return still.filter((o) => o !== null);

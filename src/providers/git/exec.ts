@@ -100,7 +100,7 @@ export function countGitProcess(): void {
 }
 
 /** CPU of the git launcher and of the git processes it has waited for, in ms. */
-export function gitCpu(): Promise<{ launcherMs: number; gitMs: number }> {
+export function launcherCpu(): Promise<{ launcherMs: number; gitMs: number }> {
   return launcher.stats().then((s) => ({ launcherMs: s.ownMs, gitMs: s.childrenMs }));
 }
 

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { applyPatchToCommit, type ApplyInput, type ApplyResult, type CommitInput } from './apply.js';
 import type { GitAuth } from './auth.js';
 import { fetchBase, openCache, type FetchBaseInput, type GitContext } from './cache.js';
+import { launcherCpu } from './exec.js';
+import { readersCpuMs } from './objects.js';
 import { pushCommit, type PushInput, type PushResult } from './push.js';
 import { CommitTree } from './tree.js';
 
@@ -9,7 +11,15 @@ export type { ApplyInput, ApplyResult, CommitInput, FetchBaseInput, PushInput, P
 export type { GitAuth } from './auth.js';
 export { branchName, isValidBranchName } from './branch-name.js';
 export { remoteUrl, parseRepository } from './repository.js';
-export { gitCpu, gitProcessesStarted } from './exec.js';
+export { gitProcessesStarted } from './exec.js';
+
+/**
+ * CPU this process's git work has used so far (ms): the launcher, the git processes it ran, and the
+ * object readers running now. For the benchmark; the service itself never needs it.
+ */
+export async function gitCpu(): Promise<{ launcherMs: number; gitMs: number; readersMs: number }> {
+  return { ...(await launcherCpu()), readersMs: readersCpuMs() };
+}
 
 /**
  * What the chain does with git, on one bare partial clone per repository and machine and never a

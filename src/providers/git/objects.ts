@@ -1,4 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { FailureCode } from '../../interfaces.js';
 import { transient } from '../errors.js';
 import { countGitProcess, FIXED_CONFIG_ARGS, gitEnvironment } from './exec.js';
@@ -37,6 +38,7 @@ export class ObjectReader {
   private needed = 0;
   /** Immutable by their ids, so any number of runs can share them. */
   private readonly trees = new Map<string, TreeEntry[]>();
+  private idle: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly cache: string,
@@ -73,6 +75,20 @@ export class ObjectReader {
     return entries;
   }
 
+  /** CPU the reader's git has used so far (ms), from /proc; 0 when it is not running or not on Linux. */
+  cpuMs(): number {
+    const pid = this.child?.pid;
+    if (!pid) return 0;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime, in clock ticks of 1/100 s.
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      return 0;
+    }
+  }
+
   /** Stops the reader (the next request starts a new one). */
   close(): void {
     this.child?.stdin.end();
@@ -80,6 +96,7 @@ export class ObjectReader {
   }
 
   private ask(command: string, withBody: boolean): Promise<{ info: ObjectInfo; body?: Buffer }> {
+    clearTimeout(this.idle);
     const child = this.connect();
     return new Promise((resolve, reject) => {
       this.waiting.push({ withBody, resolve, reject });
@@ -157,7 +174,11 @@ export class ObjectReader {
       const rest = data.subarray(consumed);
       this.buffered = rest.length ? [rest] : [];
       this.bufferedBytes = rest.length;
-      if (!this.waiting.length) (this.child?.stdout as unknown as { unref(): void } | undefined)?.unref?.();
+      if (!this.waiting.length) {
+        (this.child?.stdout as unknown as { unref(): void } | undefined)?.unref?.();
+        // A cache nobody reads for a while (a repository no run works on now) gives its process back.
+        this.idle = setTimeout(() => this.waiting.length === 0 && this.close(), IDLE_MS).unref();
+      }
       next.resolve({ info, body });
     }
   }
@@ -193,7 +214,16 @@ export function parseTree(body: Buffer, idBytes: number): TreeEntry[] {
   return entries;
 }
 
+const IDLE_MS = 60_000;
+
 const readers = new Map<string, ObjectReader>();
+
+/** CPU of the object readers of this process that are running now (ms). */
+export function readersCpuMs(): number {
+  let total = 0;
+  for (const reader of readers.values()) total += reader.cpuMs();
+  return total;
+}
 
 /** The reader of a cache in this process. */
 export function objectReader(cache: string, bin: string): ObjectReader {
