@@ -58,7 +58,8 @@ class Launcher {
         },
       });
       this.hold();
-      child.send({ type: 'run', id, bin: request.bin, args: [...request.args], cwd: request.cwd, env: request.env, input: request.input });
+      const message = { type: 'run', id, bin: request.bin, args: [...request.args], cwd: request.cwd, env: request.env, input: request.input };
+      child.send(message, (error) => error && this.fail(id, error));
     });
   }
 
@@ -69,8 +70,17 @@ class Launcher {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.hold();
-      child.send({ type: 'stats', id });
+      child.send({ type: 'stats', id }, (error) => error && this.fail(id, error));
     });
+  }
+
+  /** A request the launcher never received (it stopped as it was sent). */
+  private fail(id: number, error: Error): void {
+    const waiting = this.pending.get(id);
+    if (!waiting) return;
+    this.pending.delete(id);
+    this.release();
+    waiting.reject(new Error(`The git launcher could not be reached: ${error.message}`));
   }
 
   private connect(): ChildProcess {
