@@ -49,7 +49,7 @@ export async function startNaiveFeed(databaseUrl: string): Promise<NaiveFeed> {
       steps: {
         type: required(new GraphQLList(required(step))),
         resolve: async (r: { id: string }) =>
-          (await pool.query('SELECT step, state, attempt FROM step_state WHERE run_id = $1 ORDER BY step, attempt', [r.id])).rows,
+          (await pool.query('SELECT step, state, attempt FROM step_attempt WHERE run_id = $1 ORDER BY step, attempt', [r.id])).rows,
       },
     },
   });

@@ -4,17 +4,8 @@ import { ProviderError } from '../providers/errors.js';
 import { branchName } from '../providers/git/index.js';
 import { CODEX_LOG_NAME } from '../runs/artifacts.js';
 import type { ArtifactInput } from '../runs/db/artifacts.js';
+import { commitFor } from './run-commit.js';
 import { standardPolicy, StepFailure, type StepContext, type StepDefinition, type StepResult } from './step.js';
-
-/** The commit a run makes: fixed date and message (the author is the provider's), so any worker re-creates the same sha. */
-export function commitFor(ctx: Pick<StepContext, 'run'>) {
-  const { run } = ctx;
-  const phase = run.phase!;
-  return {
-    message: `${run.featureId}: Phase ${phase.id} ${phase.title}\n\nImplements ${phase.openTaskIds.join(', ')} of ${run.tasksPath}.\nCodex task: ${run.codexTaskUrl}\nspec-chain-run: ${run.id}\n`,
-    date: run.createdAt,
-  };
-}
 
 /** A poll as a line of the exec-json log; a pending poll is an item.updated so the log shows the wait. */
 function logLines(snapshot: TaskSnapshot, poll: number): string {
@@ -26,22 +17,16 @@ function logLines(snapshot: TaskSnapshot, poll: number): string {
 }
 
 /**
- * Applies the patch to a fresh checkout of the recorded base and commits it. Shared by apply and by
- * publish, which re-creates the same commit on whichever worker it runs.
+ * Applies the patch to the recorded base commit and commits it, without a checkout (the git provider
+ * works on a temporary index): the conflict report and apply output are kept as artifacts.
  */
-export async function applyAndCommit(ctx: StepContext, diff: string, evidence: ArtifactInput[]): Promise<{ sha: string; path: string; artifacts: ArtifactInput[] }> {
+async function applyAndCommit(ctx: StepContext, diff: string, evidence: ArtifactInput[]): Promise<{ sha: string; artifacts: ArtifactInput[] }> {
   const { run, providers, artifacts, signal } = ctx;
-  const worktree = await providers.git.prepareWorktree({
-    repository: run.repository,
-    baseSha: run.baseSha ?? undefined,
-    baseBranch: run.baseBranch,
-    dir: providers.worktreeDir(run.id),
-    auth: await providers.gitAuth(),
-    signal,
-  });
+  const auth = await providers.gitAuth();
+  const baseSha = run.baseSha ?? (await providers.git.fetchBase({ repository: run.repository, baseBranch: run.baseBranch, auth, signal }));
   let result;
   try {
-    result = await providers.git.applyPatch(worktree.path, diff, signal);
+    result = await providers.git.applyPatchToCommit({ repository: run.repository, baseSha, diff, commit: commitFor(run), auth, signal });
   } catch (e) {
     if (e instanceof ProviderError && e.code === FailureCode.PATCH_UNSAFE) throw new StepFailure(e.code, e.message, evidence);
     throw e;
@@ -52,12 +37,12 @@ export async function applyAndCommit(ctx: StepContext, diff: string, evidence: A
       run.id,
       'conflict-report.json',
       ArtifactKind.CONFLICT_REPORT,
-      JSON.stringify({ baseSha: worktree.baseSha, conflictedPaths: result.conflictedPaths, conflicts: result.conflicts }, null, 2),
+      JSON.stringify({ baseSha, conflictedPaths: result.conflictedPaths, conflicts: result.conflicts }, null, 2),
       'application/json',
     );
     throw new StepFailure(
       FailureCode.MERGE_CONFLICT,
-      `The patch conflicts with ${run.baseBranch} at ${worktree.baseSha.slice(0, 12)} in ${result.conflictedPaths.join(', ')}.`,
+      `The patch conflicts with ${run.baseBranch} at ${baseSha.slice(0, 12)} in ${result.conflictedPaths.join(', ')}.`,
       [...evidence, output, report],
       { details: { conflictedPaths: result.conflictedPaths } },
     );
@@ -66,8 +51,7 @@ export async function applyAndCommit(ctx: StepContext, diff: string, evidence: A
     const tail = result.output.trim().split('\n').slice(-3).join(' / ');
     throw new StepFailure(FailureCode.PATCH_FAILED, `git apply --3way failed: ${tail}`, [...evidence, output]);
   }
-  const sha = await providers.git.commit(worktree.path, { ...commitFor(ctx), signal });
-  return { sha, path: worktree.path, artifacts: [output] };
+  return { sha: result.sha!, artifacts: [output] };
 }
 
 /**

@@ -56,7 +56,9 @@ async function decide(tx: Tx, run: { id: string; credentialSetId: string }, take
   }
   const inUse = await codexSlotsInUse(tx, run.credentialSetId);
   const { ahead } = await codexLine(tx, run.credentialSetId, run.id);
-  if (inUse < set.max && ahead === 0) {
+  // A slot is this run's when one is left after every earlier arrival has had one: order is kept, and
+  // nobody waits while slots stand free.
+  if (inUse + ahead < set.max) {
     if (take) await takeCodexSlotRow(tx, run.id, run.credentialSetId);
     return null;
   }

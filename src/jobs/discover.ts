@@ -6,35 +6,32 @@ const FEATURE_ERRORS: string[] = [SpecErrorCode.FEATURE_ID_INVALID, SpecErrorCod
 const where = (e: SpecError) => `${e.file}${e.line ? `:${e.line}` : ''}`;
 
 /**
- * discover: check out the base branch, find the feature's tasks.md and the next phase with open tasks.
+ * discover: fetch the base branch, read the feature's tasks.md straight from its commit (no checkout)
+ * and find the next phase with open tasks.
  * A malformed or missing file fails the run at once with the file and line; no open phase ends it NO_WORK.
  */
 async function discoverPhase({ run, providers, artifacts, signal }: StepContext): Promise<StepResult> {
-  const worktree = await providers.git.prepareWorktree({
-    repository: run.repository,
-    baseBranch: run.baseBranch,
-    dir: providers.worktreeDir(run.id),
-    auth: await providers.gitAuth(),
-    signal,
-  });
-  const { feature, discovery } = await discoverFeature(worktree.path, run.featureId ?? undefined);
+  const auth = await providers.gitAuth();
+  const baseSha = await providers.git.fetchBase({ repository: run.repository, baseBranch: run.baseBranch, auth, signal });
+  const files = await providers.git.readTree({ repository: run.repository, sha: baseSha, auth, signal });
+  const { feature, discovery } = await discoverFeature(files, run.featureId ?? undefined);
   if (discovery.status === 'INVALID') {
     const featureProblem = discovery.errors.every((e) => FEATURE_ERRORS.includes(e.code));
     throw new StepFailure(
       featureProblem ? FailureCode.FEATURE_NOT_FOUND : FailureCode.SPEC_INVALID,
       discovery.errors.map((e) => `${where(e)}: ${e.message}`).join('\n'),
       [],
-      { details: { errors: discovery.errors, baseSha: worktree.baseSha } },
+      { details: { errors: discovery.errors, baseSha } },
     );
   }
-  const outputs = { featureId: feature!.id, tasksPath: feature!.relativeTasksPath, baseSha: worktree.baseSha };
+  const outputs = { featureId: feature!.id, tasksPath: feature!.relativeTasksPath, baseSha };
   if (discovery.status === 'NO_WORK') {
     const c = discovery.counts;
     return {
       kind: 'no-work',
       message: `no remaining phases in ${feature!.relativeTasksPath}: ${c.phases} phases, ${c.done} tasks done, ${c.dropped} dropped, none open`,
       outputs,
-      payload: { counts: c, baseSha: worktree.baseSha },
+      payload: { counts: c, baseSha },
     };
   }
   const { phase, counts } = discovery;
@@ -57,7 +54,7 @@ async function discoverPhase({ run, providers, artifacts, signal }: StepContext)
       },
     },
     artifacts: [await artifacts.write(run.id, 'prompt.md', ArtifactKind.PROMPT, prompt, 'text/markdown; charset=utf-8')],
-    payload: { phase: { id: phase.id, title: phase.title, line: phase.line }, openTaskIds, counts, baseSha: worktree.baseSha },
+    payload: { phase: { id: phase.id, title: phase.title, line: phase.line }, openTaskIds, counts, baseSha },
   };
 }
 

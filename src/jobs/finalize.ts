@@ -2,7 +2,7 @@ import { ArtifactKind, Step } from '../interfaces.js';
 import { standardPolicy, type StepContext, type StepDefinition, type StepResult } from './step.js';
 
 /** finalize: the run's summary artifact; the runner then marks the run SUCCEEDED. */
-async function finalizeRun({ run, artifacts, providers }: StepContext): Promise<StepResult> {
+async function finalizeRun({ run, artifacts }: StepContext): Promise<StepResult> {
   const summary = {
     runId: run.id,
     repository: run.repository,
@@ -17,7 +17,6 @@ async function finalizeRun({ run, artifacts, providers }: StepContext): Promise<
     sandbox: run.sandbox,
   };
   const artifact = await artifacts.write(run.id, 'summary.json', ArtifactKind.SUMMARY, JSON.stringify(summary, null, 2) + '\n', 'application/json');
-  await providers.git.removeWorktree(providers.worktreeDir(run.id)).catch(() => {});
   return {
     kind: 'done',
     message: `phase ${run.phase?.id ?? '?'}: pull request ${run.pullRequestUrl}`,

@@ -1,6 +1,6 @@
 import { ArtifactKind, FailureCode, Service, Step } from '../interfaces.js';
 import { credentials, permanent } from '../providers/errors.js';
-import { applyAndCommit } from './apply.js';
+import { commitFor } from './run-commit.js';
 import { standardPolicy, StepFailure, type CancelledFacts, type StepContext, type StepDefinition, type StepResult, type UndoReport } from './step.js';
 
 function pullRequestText(ctx: StepContext): { title: string; body: string } {
@@ -22,8 +22,9 @@ function pullRequestText(ctx: StepContext): { title: string; body: string } {
 
 /**
  * publish: check the GitHub token first (an expired or read-only token stops here and no branch is
- * pushed), re-create the run's commit from the stored patch (same sha on any worker), push the branch in
- * one atomic push, then create or update the pull request. A repeat finds the same branch and pull request.
+ * pushed), push the run's recorded commit by id in one atomic leased push (re-created from the stored
+ * patch, to the same sha, only when this machine's cache lacks it because another worker applied it),
+ * then create or update the pull request. A repeat finds the same branch and pull request.
  */
 async function publishBranch(ctx: StepContext): Promise<StepResult> {
   const { run, providers, artifacts, signal, deadline, guard, cancelled } = ctx;
@@ -32,10 +33,18 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
     const first = issues[0]!;
     throw credentials(first.code as FailureCode, issues.map((i) => i.message).join(' '), { secretRef: first.ref, service: Service.GITHUB });
   }
-  const patch = (await artifacts.read(`${run.id}/patch.diff`)).toString('utf8');
-  const { sha, path } = await applyAndCommit(ctx, patch, []);
-  if (sha !== run.commitSha) {
-    throw permanent(FailureCode.INTERNAL, `Re-creating the commit gave ${sha}, not the recorded ${run.commitSha}: the base or the patch changed.`);
+  const sha = run.commitSha!;
+  const auth = await providers.gitAuth();
+  if (!(await providers.git.hasCommit(run.repository, sha))) {
+    const patch = (await artifacts.read(`${run.id}/patch.diff`)).toString('utf8');
+    const baseSha = run.baseSha ?? (await providers.git.fetchBase({ repository: run.repository, baseBranch: run.baseBranch, auth, signal }));
+    const remade = await providers.git.applyPatchToCommit({ repository: run.repository, baseSha, diff: patch, commit: commitFor(run), auth, signal });
+    if (remade.sha !== sha) {
+      throw permanent(
+        FailureCode.INTERNAL,
+        `Re-creating the commit gave ${remade.sha ?? `no commit (${remade.outcome})`}, not the recorded ${sha}: the base or the patch changed.`,
+      );
+    }
   }
   const branch = run.branch!;
   const state = await providers.github.getRepositoryState({ repository: run.repository, branch }, signal);
@@ -45,13 +54,12 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
   if (await cancelled()) throw cancelledAt(made, 'before the push');
   // Once started, the push and the pull request run to their end (or the deadline): cut off halfway,
   // their outcome on GitHub would be unknown. A cancel is looked for after each.
-  const push = await providers.git.pushBranch({
+  const push = await providers.git.pushCommit({
     repository: run.repository,
-    worktreePath: path,
     branch,
     sha,
     expectedRemoteSha: state.branch?.oid ?? null,
-    auth: await providers.gitAuth(),
+    auth,
     signal: deadline,
   });
   await guard();

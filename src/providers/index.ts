@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { CredentialSet } from '../entities/index.js';
@@ -24,16 +25,21 @@ export interface Providers {
   };
   /** The GitHub token for git over HTTPS (read now; a missing secret is a CREDENTIALS error naming it). */
   gitAuth(): Promise<GitAuth>;
-  /** The run's own checkout folder. */
-  worktreeDir(runId: string): string;
   branchUrl(repository: string, branch: string): string;
 }
+
+/** Data folders whose run checkouts (made before git worked without them) were removed by this process. */
+const swept = new Set<string>();
 
 export function createProviders(
   config: Config,
   credentialSet: CredentialSet,
   options: { githubLimits?: (baseUrl: string, token: string) => TokenLimits } = {},
 ): Providers {
+  if (!swept.has(config.dataDir)) {
+    swept.add(config.dataDir);
+    void rm(join(config.dataDir, 'worktrees'), { recursive: true, force: true }).catch(() => {});
+  }
   const tokenRef = credentialSet.githubTokenRef;
   let github: GitHub | undefined;
   const connect = async (): Promise<GitHub> => {
@@ -60,7 +66,6 @@ export function createProviders(
       deleteBranch: async (input, signal) => (await connect()).deleteBranch({ ...input, signal }),
     },
     gitAuth: async () => ({ token: await readSecret(tokenRef), secretRef: tokenRef }),
-    worktreeDir: (runId) => join(config.dataDir, 'worktrees', runId),
     branchUrl: (repository, branch) => `${webBase}/${repository}/tree/${encodeURIComponent(branch).replace(/%2F/g, '/')}`,
   };
 }

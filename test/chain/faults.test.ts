@@ -143,7 +143,7 @@ describe('cancel while publishing', () => {
 
   test('during the push: the branch it created is deleted and no pull request is opened', async () => {
     let runId = '';
-    world.sandbox.github.beforeGit('git-receive-pack', async () => {
+    world.sandbox.github.beforeOperation('git-receive-pack', async () => {
       await cancel(runId);
     });
     const prsBefore = world.sandbox.github.pullRequests('sandbox/widgets').length;

@@ -26,6 +26,8 @@ test(`two worker processes, ${RUNS} concurrent runs: every step of every run ran
   const features = Array.from({ length: RUNS }, (_, i) => `${String(i + 100).padStart(3, '0')}-load-${i}`);
   await pushBranchWith(bare, 'many', Object.fromEntries(features.map((f) => [`specs/${f}/tasks.md`, tasks])));
 
+  // Every run may have its Codex task at once, so SUBMIT never waits for a slot (capacity.test.ts tests that).
+  await world.svc.app.db.query('UPDATE credential_set SET max_concurrent_codex_tasks = $1 WHERE id = $2', [RUNS, world.credentialSetId]);
   const started = await Promise.all(features.map((featureId) => world.start({ featureId, baseBranch: 'many' })));
   expect(started.every((s) => s.userErrors.length === 0)).toBe(true);
   const runs = await Promise.all(started.map((s) => world.waitFor(s.run.id, undefined, 400_000)));

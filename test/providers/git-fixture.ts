@@ -58,6 +58,9 @@ export function makeRemote(gitRoot: string, repository: string, files: Files, br
     } else {
       mkdirSync(bare, { recursive: true });
       sh(bare, 'init', '-q', '--bare');
+      // As github.com serves them: partial clones may leave blobs out and fetch single objects later.
+      sh(bare, 'config', 'uploadpack.allowFilter', 'true');
+      sh(bare, 'config', 'uploadpack.allowAnySHA1InWant', 'true');
       sh(work, 'init', '-q', '-b', branch);
     }
     writeFiles(work, files);
@@ -79,8 +82,8 @@ function hasBranch(bare: string, branch: string): boolean {
   }
 }
 
-/** The diff (`git diff --binary`) that turns `before` into `after`. */
-export function makeDiff(before: Files, after: Files, removed: string[] = []): string {
+/** The diff (`git diff --binary`, `--full-index` when asked, as Codex's conflict diffs have it) that turns `before` into `after`. */
+export function makeDiff(before: Files, after: Files, removed: string[] = [], options: { fullIndex?: boolean } = {}): string {
   const work = tempDir('spec-chain-diff-');
   try {
     sh(work, 'init', '-q');
@@ -90,7 +93,7 @@ export function makeDiff(before: Files, after: Files, removed: string[] = []): s
     writeFiles(work, after);
     for (const path of removed) rmSync(join(work, path));
     sh(work, 'add', '-A');
-    return sh(work, 'diff', '--cached', '--binary', 'HEAD');
+    return sh(work, 'diff', '--cached', '--binary', ...(options.fullIndex ? ['--full-index'] : []), 'HEAD');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,9 +18,7 @@ const BRANCH = branchName('001-widgets', '2');
 let root: string;
 let gitRoot: string;
 let git: Git;
-let runs = 0;
 
-const dir = () => join(root, 'runs', `run-${++runs}`);
 const remoteRef = (repository: string, ref: string) => {
   try {
     return sh(join(gitRoot, `${repository}.git`), 'rev-parse', '--verify', '-q', ref).trim();
@@ -28,13 +26,17 @@ const remoteRef = (repository: string, ref: string) => {
     return null;
   }
 };
+const missingBlobs = (cache: string) =>
+  sh(cache, 'rev-list', '--objects', '--all', '--missing=print')
+    .split('\n')
+    .filter((l) => l.startsWith('?')).length;
 
-/** One run of the phase: worktree, patch, commit. */
-async function phase(g: Git, repository: string, date = DATE) {
-  const tree = await g.prepareWorktree({ repository, baseBranch: 'main', dir: dir() });
-  expect((await g.applyPatch(tree.path, CHANGE)).outcome).toBe('clean');
-  const sha = await g.commit(tree.path, { message: 'Phase 2', author: AUTHOR, date });
-  return { ...tree, sha };
+/** One run of the phase: fetch the base, apply the patch as a commit. */
+async function phase(g: Git, repository: string, date = DATE, auth?: { token: string; secretRef: string }) {
+  const baseSha = await g.fetchBase({ repository, baseBranch: 'main', auth });
+  const result = await g.applyPatchToCommit({ repository, baseSha, diff: CHANGE, commit: { message: 'Phase 2', author: AUTHOR, date }, auth });
+  expect(result.outcome).toBe('committed');
+  return { baseSha, sha: result.sha! };
 }
 
 beforeAll(() => {
@@ -44,63 +46,44 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-describe('prepareWorktree', () => {
-  it('resets and reuses the worktree of a run, and removeWorktree clears it', async () => {
-    const base = makeRemote(gitRoot, 'acme/worktrees', BASE);
-    const path = dir();
-    const first = await git.prepareWorktree({ repository: 'acme/worktrees', baseBranch: 'main', dir: path });
-    expect(first).toEqual({ path, baseSha: base });
-    writeFileSync(join(path, 'f.txt'), 'dirty\n');
-    writeFileSync(join(path, 'stray.txt'), 'stray\n');
-    sh(path, 'add', 'f.txt');
-
-    const moved = makeRemote(gitRoot, 'acme/worktrees', { 'g.txt': 'g\n' });
-    const again = await git.prepareWorktree({ repository: 'acme/worktrees', baseBranch: 'main', dir: path });
-    expect(again).toEqual({ path, baseSha: moved });
-    expect(sh(path, 'status', '--porcelain')).toBe('');
-    expect(readFileSync(join(path, 'f.txt'), 'utf8')).toBe(BASE['f.txt']);
-    expect(existsSync(join(path, 'stray.txt'))).toBe(false);
-    const cache = join(root, 'cache', 'acme', 'worktrees.git');
-    expect(sh(cache, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(2); // the cache and this run
-
-    const pinned = await git.prepareWorktree({ repository: 'acme/worktrees', baseSha: base, dir: path });
-    expect(pinned.baseSha).toBe(base);
-    expect(sh(path, 'rev-parse', 'HEAD').trim()).toBe(base);
-
-    await git.removeWorktree(path);
-    expect(existsSync(path)).toBe(false);
-    expect(sh(cache, 'worktree', 'list', '--porcelain').match(/^worktree /gm)).toHaveLength(1);
-  });
-
-  it('replaces a folder that is not a worktree of the repository', async () => {
-    makeRemote(gitRoot, 'acme/replaced', BASE);
-    const path = dir();
-    makeRemote(join(root, 'unrelated'), 'x/y', { 'z.txt': 'z\n' });
-    sh(root, 'clone', '-q', join(root, 'unrelated', 'x/y.git'), path);
-    const tree = await git.prepareWorktree({ repository: 'acme/replaced', baseBranch: 'main', dir: path });
-    expect(readFileSync(join(tree.path, 'f.txt'), 'utf8')).toBe(BASE['f.txt']);
-    expect(existsSync(join(tree.path, 'z.txt'))).toBe(false);
+describe('fetchBase', () => {
+  it("fetches the branch's history without its blobs, and follows the branch when it moves", async () => {
+    const files = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`src/m${i}.txt`, `m${i}\n`]));
+    const first = makeRemote(gitRoot, 'acme/fetched', { ...BASE, ...files });
+    expect(await git.fetchBase({ repository: 'acme/fetched', baseBranch: 'main' })).toBe(first);
+    const cache = join(root, 'cache', 'acme', 'fetched.git');
+    expect(missingBlobs(cache)).toBe(21);
+    // Trees are all there: listing the commit needs no fetch.
+    expect(sh(cache, 'ls-tree', '-r', '--name-only', first).split('\n').filter(Boolean)).toHaveLength(21);
+    const moved = makeRemote(gitRoot, 'acme/fetched', { 'g.txt': 'g\n' });
+    expect(await git.fetchBase({ repository: 'acme/fetched', baseBranch: 'main' })).toBe(moved);
+    // A recorded commit is found in the cache without asking the remote.
+    expect(await git.fetchBase({ repository: 'acme/fetched', baseSha: first })).toBe(first);
+    // The cache's config names no remote, URL or filter: each command is given them.
+    expect(readFileSync(join(cache, 'config'), 'utf8')).not.toMatch(/remote|url|promisor|partialclone/i);
   });
 
   it('serves concurrent runs of one repository from one cache', async () => {
-    makeRemote(gitRoot, 'acme/busy', BASE);
-    const trees = await Promise.all([1, 2, 3, 4, 5].map(() => git.prepareWorktree({ repository: 'acme/busy', baseBranch: 'main', dir: dir() })));
-    expect(new Set(trees.map((t) => t.baseSha)).size).toBe(1);
-    for (const tree of trees) expect(readFileSync(join(tree.path, 'f.txt'), 'utf8')).toBe(BASE['f.txt']);
+    const sha = makeRemote(gitRoot, 'acme/busy', BASE);
+    const shas = await Promise.all([1, 2, 3, 4, 5].map(() => git.fetchBase({ repository: 'acme/busy', baseBranch: 'main' })));
+    expect(shas).toEqual(Array(5).fill(sha));
+    const trees = await Promise.all(shas.map((s) => git.readTree({ repository: 'acme/busy', sha: s })));
+    const texts = await Promise.all(trees.map(async (t) => Buffer.from(await t.read('f.txt')).toString('utf8')));
+    expect(texts).toEqual(Array(5).fill(BASE['f.txt']));
   });
 
   it("waits out another process's lock on the cache", async () => {
     makeRemote(gitRoot, 'acme/locked', BASE);
-    await git.prepareWorktree({ repository: 'acme/locked', baseBranch: 'main', dir: dir() });
+    await git.fetchBase({ repository: 'acme/locked', baseBranch: 'main' });
     const next = makeRemote(gitRoot, 'acme/locked', { 'more.txt': 'more\n' });
     // Another worker is updating the same ref: its lock file is there for 400 ms.
     const lock = join(root, 'cache', 'acme', 'locked.git', 'refs', 'remotes', 'origin', 'main.lock');
     writeFileSync(lock, '');
     const released = new Promise<void>((resolve) => setTimeout(() => (rmSync(lock), resolve()), 400));
     const started = performance.now();
-    const tree = await git.prepareWorktree({ repository: 'acme/locked', baseBranch: 'main', dir: dir() });
+    const sha = await git.fetchBase({ repository: 'acme/locked', baseBranch: 'main' });
     await released;
-    expect(tree.baseSha).toBe(next);
+    expect(sha).toBe(next);
     expect(performance.now() - started).toBeGreaterThanOrEqual(350);
   });
 
@@ -112,17 +95,17 @@ describe('prepareWorktree', () => {
       { repository: 'acme/absent', baseBranch: 'main' },
       { repository: '../escape', baseBranch: 'main' },
     ]) {
-      const e = await failure(git.prepareWorktree({ ...input, dir: dir() }));
+      const e = await failure(git.fetchBase(input));
       expect([e.kind, e.code]).toEqual([FailureKind.PERMANENT, FailureCode.REPOSITORY_UNAVAILABLE]);
     }
   });
 });
 
-describe('pushBranch', () => {
+describe('pushCommit', () => {
   it('publishes a branch once however often the phase is repeated, and never over a concurrent change', async () => {
     makeRemote(gitRoot, 'acme/push', BASE);
     const first = await phase(git, 'acme/push');
-    const pushed = await git.pushBranch({ repository: 'acme/push', worktreePath: first.path, branch: BRANCH, sha: first.sha, expectedRemoteSha: null });
+    const pushed = await git.pushCommit({ repository: 'acme/push', branch: BRANCH, sha: first.sha, expectedRemoteSha: null });
     expect(pushed).toEqual({ branch: BRANCH, sha: first.sha, updated: true });
     expect(remoteRef('acme/push', `refs/heads/${BRANCH}`)).toBe(first.sha);
 
@@ -130,7 +113,7 @@ describe('pushBranch', () => {
     const other = createGit({ cacheDir: join(root, 'cache-b'), gitBaseUrl: pathToFileURL(gitRoot).href });
     const repeat = await phase(other, 'acme/push');
     expect(repeat.sha).toBe(first.sha);
-    expect(await other.pushBranch({ repository: 'acme/push', branch: BRANCH, sha: repeat.sha, expectedRemoteSha: null })).toEqual({
+    expect(await other.pushCommit({ repository: 'acme/push', branch: BRANCH, sha: repeat.sha, expectedRemoteSha: null })).toEqual({
       branch: BRANCH,
       sha: first.sha,
       updated: false,
@@ -139,9 +122,9 @@ describe('pushBranch', () => {
       `refs/heads/${BRANCH}`,
     ]);
 
-    // A new attempt with a new commit moves our own branch (the worktree knows its repository).
+    // A new attempt with a new commit moves our own branch.
     const second = await phase(git, 'acme/push', '2024-06-02T10:00:00Z');
-    expect(await git.pushBranch({ worktreePath: second.path, branch: BRANCH, sha: second.sha, expectedRemoteSha: first.sha })).toMatchObject({
+    expect(await git.pushCommit({ repository: 'acme/push', branch: BRANCH, sha: second.sha, expectedRemoteSha: first.sha })).toMatchObject({
       updated: true,
     });
     expect(remoteRef('acme/push', `refs/heads/${BRANCH}`)).toBe(second.sha);
@@ -150,23 +133,38 @@ describe('pushBranch', () => {
     const theirs = makeRemote(gitRoot, 'acme/push', { 'theirs.txt': 'theirs\n' }, BRANCH);
     const third = await phase(git, 'acme/push', '2024-06-03T10:00:00Z');
     for (const expectedRemoteSha of [second.sha, null]) {
-      const e = await failure(
-        git.pushBranch({ repository: 'acme/push', worktreePath: third.path, branch: BRANCH, sha: third.sha, expectedRemoteSha }),
-      );
+      const e = await failure(git.pushCommit({ repository: 'acme/push', branch: BRANCH, sha: third.sha, expectedRemoteSha }));
       expect([e.kind, e.code]).toEqual([FailureKind.PERMANENT, FailureCode.PUSH_REJECTED]);
       expect(e.details.remoteSha).toBe(theirs);
       expect(remoteRef('acme/push', `refs/heads/${BRANCH}`)).toBe(theirs);
     }
   });
 
-  it('refuses an invalid branch name or commit id before running git', async () => {
+  it("sends only the new objects, even when the remote's branches moved past what the cache knows", async () => {
+    const files = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`lib/m${i}.txt`, `module ${i}\n`]));
+    makeRemote(gitRoot, 'acme/partial', { ...BASE, ...files });
+    const made = await phase(git, 'acme/partial');
+    makeRemote(gitRoot, 'acme/partial', { 'later.txt': 'someone else\n' });
+    const cache = join(root, 'cache', 'acme', 'partial.git');
+    const before = missingBlobs(cache);
+    expect(before).toBe(30);
+    await git.pushCommit({ repository: 'acme/partial', branch: BRANCH, sha: made.sha, expectedRemoteSha: null });
+    expect(remoteRef('acme/partial', `refs/heads/${BRANCH}`)).toBe(made.sha);
+    // Nothing was fetched to build the pack: the untouched blobs are still only on the remote.
+    expect(missingBlobs(cache)).toBe(before);
+  });
+
+  it('refuses an invalid branch name or commit id before running git, and a commit the cache lacks', async () => {
     for (const input of [
       { branch: 'bad..name', sha: 'a'.repeat(40) },
       { branch: 'ok', sha: 'HEAD' },
     ]) {
-      const e = await failure(git.pushBranch({ repository: 'acme/push', expectedRemoteSha: null, ...input }));
+      const e = await failure(git.pushCommit({ repository: 'acme/push', expectedRemoteSha: null, ...input }));
       expect(e.code).toBe(FailureCode.PUSH_REJECTED);
     }
+    const e = await failure(git.pushCommit({ repository: 'acme/push', branch: 'ok', sha: 'a'.repeat(40), expectedRemoteSha: null }));
+    expect(e.code).toBe(FailureCode.INTERNAL);
+    expect(e.message).toMatch(/not in this machine's cache/);
   });
 });
 
@@ -179,7 +177,7 @@ describe('over HTTPS-like remotes with a token', () => {
   const saved: Record<string, string | undefined> = {};
 
   beforeAll(async () => {
-    makeRemote(gitRoot, 'acme/http', BASE);
+    makeRemote(gitRoot, 'acme/http', { ...BASE, 'specs/001-widgets/tasks.md': '## Phase 1: Setup\n\n- [ ] T001 set up\n' });
     emulator = await startGitHubEmulator({
       gitRoot,
       tokens: { [TOKEN]: { login: 'writer', permission: 'WRITE' }, ghp_read_only_token_0000: { login: 'reader', permission: 'READ' } },
@@ -210,42 +208,49 @@ describe('over HTTPS-like remotes with a token', () => {
     expect(text).not.toContain(BASIC);
   };
 
-  it('fetches and pushes with the token in the environment only', async () => {
-    const tree = await httpGit.prepareWorktree({ repository: 'acme/http', baseBranch: 'main', dir: dir(), auth });
-    const applied = await httpGit.applyPatch(tree.path, CHANGE);
+  it('fetches (history, then single blobs), reads, applies and pushes with the token in the environment only', async () => {
+    const baseSha = await httpGit.fetchBase({ repository: 'acme/http', baseBranch: 'main', auth });
+    const cache = join(root, 'cache-http', 'acme', 'http.git');
+    expect(missingBlobs(cache)).toBe(2);
+    const tree = await httpGit.readTree({ repository: 'acme/http', sha: baseSha, auth });
+    expect(Buffer.from(await tree.read('specs/001-widgets/tasks.md')).toString('utf8')).toContain('T001');
+    expect(missingBlobs(cache)).toBe(1);
+    const applied = await httpGit.applyPatchToCommit({ repository: 'acme/http', baseSha, diff: CHANGE, commit: { message: 'Phase 2', author: AUTHOR, date: DATE }, auth });
+    expect(applied.outcome).toBe('committed');
     noSecret(applied.output);
-    const sha = await httpGit.commit(tree.path, { message: 'Phase 2', author: AUTHOR, date: DATE });
-    expect(await httpGit.pushBranch({ repository: 'acme/http', worktreePath: tree.path, branch: BRANCH, sha, expectedRemoteSha: null, auth })).toMatchObject({
+    expect(missingBlobs(cache)).toBe(0);
+    expect(await httpGit.pushCommit({ repository: 'acme/http', branch: BRANCH, sha: applied.sha!, expectedRemoteSha: null, auth })).toMatchObject({
       updated: true,
     });
-    expect(remoteRef('acme/http', `refs/heads/${BRANCH}`)).toBe(sha);
+    expect(remoteRef('acme/http', `refs/heads/${BRANCH}`)).toBe(applied.sha);
 
     const log = readFileSync(argvLog, 'utf8');
     expect(log).toMatch(/^ARGS .*fetch /m);
+    expect(log).toMatch(/^ARGS .*fetch origin .*--stdin/m);
     expect(log).toMatch(/^ARGS .*push /m);
     expect(log).toMatch(/^ENV GIT_CONFIG_VALUE_0$/m); // the header travels in the environment...
     expect(log).not.toMatch(/^ENV GIT_TRACE/m); // ...and no tracing came along
     noSecret(log); // ...never in an argument
-    expect(emulator.requests().filter((r) => r.kind === 'git' && r.login === 'writer').length).toBeGreaterThan(0);
+    noSecret(readFileSync(join(cache, 'config'), 'utf8')); // ...nor in the cache's config
+    const gitRequests = emulator.requests().filter((r) => r.kind === 'git');
+    expect(gitRequests.length).toBeGreaterThan(0);
+    expect(gitRequests.every((r) => r.login === 'writer')).toBe(true);
   });
 
   it('classifies a refused token, a read-only token, a missing repository and an unreachable remote', async () => {
     const badAuth = { token: 'ghp_wrong_token_abcdef0123456789', secretRef: 'env:GITHUB_TOKEN' };
-    let e = await failure(httpGit.prepareWorktree({ repository: 'acme/http', baseBranch: 'main', dir: dir(), auth: badAuth }));
+    let e = await failure(httpGit.fetchBase({ repository: 'acme/http', baseBranch: 'main', auth: badAuth }));
     expect([e.kind, e.code, e.secretRef]).toEqual([FailureKind.CREDENTIALS, FailureCode.CREDENTIALS_INVALID, 'env:GITHUB_TOKEN']);
     expect(e.message).not.toContain(badAuth.token);
     expect(JSON.stringify(e.details)).not.toContain(badAuth.token);
 
-    e = await failure(httpGit.prepareWorktree({ repository: 'acme/http', baseBranch: 'main', dir: dir() }));
+    e = await failure(httpGit.fetchBase({ repository: 'acme/http', baseBranch: 'main' }));
     expect(e.kind).toBe(FailureKind.CREDENTIALS);
 
-    const tree = await httpGit.prepareWorktree({ repository: 'acme/http', baseBranch: 'main', dir: dir(), auth });
-    await httpGit.applyPatch(tree.path, CHANGE);
-    const sha = await httpGit.commit(tree.path, { message: 'Phase 3', author: AUTHOR, date: DATE });
+    const { sha } = await phase(httpGit, 'acme/http', '2024-06-09T10:00:00Z', auth);
     e = await failure(
-      httpGit.pushBranch({
+      httpGit.pushCommit({
         repository: 'acme/http',
-        worktreePath: tree.path,
         branch: 'by-reader',
         sha,
         expectedRemoteSha: null,
@@ -255,7 +260,7 @@ describe('over HTTPS-like remotes with a token', () => {
     expect([e.kind, e.code, e.secretRef]).toEqual([FailureKind.CREDENTIALS, FailureCode.PERMISSION_DENIED, 'env:READER']);
     noSecret(e.message + JSON.stringify(e.details));
 
-    e = await failure(httpGit.prepareWorktree({ repository: 'acme/nowhere', baseBranch: 'main', dir: dir(), auth }));
+    e = await failure(httpGit.fetchBase({ repository: 'acme/nowhere', baseBranch: 'main', auth }));
     expect([e.kind, e.code]).toEqual([FailureKind.PERMANENT, FailureCode.REPOSITORY_UNAVAILABLE]);
 
     const port = await new Promise<number>((resolve) => {
@@ -265,7 +270,7 @@ describe('over HTTPS-like remotes with a token', () => {
       });
     });
     const offline = createGit({ cacheDir: join(root, 'cache-offline'), gitBaseUrl: `http://127.0.0.1:${port}` });
-    e = await failure(offline.prepareWorktree({ repository: 'acme/http', baseBranch: 'main', dir: dir(), auth }));
+    e = await failure(offline.fetchBase({ repository: 'acme/http', baseBranch: 'main', auth }));
     expect([e.kind, e.code]).toEqual([FailureKind.TRANSIENT, FailureCode.SERVICE_UNAVAILABLE]);
     noSecret(readFileSync(argvLog, 'utf8'));
   });

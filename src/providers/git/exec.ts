@@ -1,5 +1,7 @@
-import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { FailureCode } from '../../interfaces.js';
+import { permanent, transient } from '../errors.js';
+import { launcher } from './launcher.js';
 
 /** What one git invocation produced. `output` is stdout and stderr in the order git wrote them. */
 export interface GitOutput {
@@ -7,6 +9,8 @@ export interface GitOutput {
   stdout: string;
   stderr: string;
   output: string;
+  /** stdout as git wrote it (object contents, binary trees). */
+  bytes: Buffer;
 }
 
 export interface GitRunOptions {
@@ -15,7 +19,7 @@ export interface GitRunOptions {
   bin?: string;
   /** Extra environment entries (authentication, identities, dates). */
   env?: Record<string, string>;
-  input?: string;
+  input?: string | Uint8Array;
   signal?: AbortSignal;
   /** Values to cut out of everything git prints before it reaches the caller. */
   secrets?: readonly string[];
@@ -82,36 +86,66 @@ export function redact(text: string, secrets: readonly string[] = []): string {
   return out.replace(/(\/\/)[^/@\s:]+:[^/@\s]+@/g, '$1[redacted]@');
 }
 
-/** Runs git once, without a shell. Never rejects on a non-zero exit: the caller reads `code`. */
-export function runGitOnce(args: readonly string[], options: GitRunOptions): Promise<GitOutput> {
-  const configArgs = FIXED_CONFIG.flatMap((setting) => ['-c', setting]);
-  return new Promise((resolve, reject) => {
-    const child = spawn(options.bin ?? 'git', [...configArgs, ...args], {
+/** Git processes this process has had started for it (through the launcher, plus object readers). */
+const tally = { started: 0 };
+
+/** How many git processes have been started for this process so far: the tests and the benchmark read it. */
+export function gitProcessesStarted(): number {
+  return tally.started;
+}
+
+/** Counts a git process started outside runGit (a long-lived object reader). */
+export function countGitProcess(): void {
+  tally.started++;
+}
+
+/** CPU of the git launcher and of the git processes it has waited for, in ms. */
+export function launcherCpu(): Promise<{ launcherMs: number; gitMs: number }> {
+  return launcher.stats().then((s) => ({ launcherMs: s.ownMs, gitMs: s.childrenMs }));
+}
+
+/** The environment every git the service runs gets: see PASSED_THROUGH and environment(). */
+export function gitEnvironment(extra?: Record<string, string>): Record<string, string> {
+  return environment(extra) as Record<string, string>;
+}
+
+/** `-c` arguments that go before every git command. */
+export const FIXED_CONFIG_ARGS: readonly string[] = FIXED_CONFIG.flatMap((setting) => ['-c', setting]);
+
+/**
+ * Runs git once, without a shell, from the launcher process (see launcher.ts). Never rejects on a
+ * non-zero exit: the caller reads `code`. Rejects when aborted, or when git could not be started.
+ */
+export async function runGitOnce(args: readonly string[], options: GitRunOptions): Promise<GitOutput> {
+  tally.started++;
+  let launched;
+  try {
+    launched = await launcher.run({
+      bin: options.bin ?? 'git',
+      args: [...FIXED_CONFIG_ARGS, ...args],
       cwd: options.cwd,
-      env: environment(options.env),
-      stdio: ['pipe', 'pipe', 'pipe'],
+      env: gitEnvironment(options.env),
+      input: options.input ?? '',
       signal: options.signal,
     });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const both: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => {
-      out.push(chunk);
-      both.push(chunk);
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      err.push(chunk);
-      both.push(chunk);
-    });
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      const text = (chunks: Buffer[]) => redact(Buffer.concat(chunks).toString('utf8'), options.secrets);
-      resolve({ code: code ?? (signal ? 128 : 1), stdout: text(out), stderr: text(err), output: text(both) });
-    });
-    // Close stdin either way: a git that waits for input would hang the worker.
-    child.stdin.on('error', () => {});
-    child.stdin.end(options.input ?? '');
-  });
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    // A missing executable or folder will not appear by retrying; a launcher that died will be restarted.
+    const make = code === 'ENOENT' || code === 'EACCES' ? permanent : transient;
+    throw make(FailureCode.INTERNAL, `git could not be run: ${(error as Error).message}`, { cause: error });
+  }
+  const { stdout, stderr, order, code, signal } = launched;
+  const both: Buffer[] = [];
+  let outAt = 0;
+  let errAt = 0;
+  for (let i = 0; i < order.length; i += 2) {
+    const length = order[i + 1]!;
+    if (order[i] === 0) both.push(stdout.subarray(outAt, (outAt += length)));
+    else both.push(stderr.subarray(errAt, (errAt += length)));
+  }
+  const text = (bytes: Buffer) => redact(bytes.toString('utf8'), options.secrets);
+  return { code: code ?? (signal ? 128 : 1), stdout: text(stdout), stderr: text(stderr), output: text(Buffer.concat(both)), bytes: stdout };
 }
 
 /** git's words for "another git process holds this lock right now". */

@@ -1,23 +1,44 @@
 import { resolve } from 'node:path';
-import { applyPatch, type ApplyResult } from './apply.js';
-import type { GitContext } from './cache.js';
-import { commit, type CommitInput } from './commit.js';
-import { pushBranch, type PushInput, type PushResult } from './push.js';
-import { prepareWorktree, removeWorktree, type PrepareWorktreeInput, type Worktree } from './worktree.js';
+import { applyPatchToCommit, type ApplyInput, type ApplyResult, type CommitInput } from './apply.js';
+import type { GitAuth } from './auth.js';
+import { fetchBase, openCache, type FetchBaseInput, type GitContext } from './cache.js';
+import { launcherCpu } from './exec.js';
+import { readersCpuMs } from './objects.js';
+import { pushCommit, type PushInput, type PushResult } from './push.js';
+import { CommitTree } from './tree.js';
 
-export type { ApplyResult, CommitInput, PushInput, PushResult, PrepareWorktreeInput, Worktree };
+export type { ApplyInput, ApplyResult, CommitInput, FetchBaseInput, PushInput, PushResult, CommitTree };
 export type { GitAuth } from './auth.js';
 export { branchName, isValidBranchName } from './branch-name.js';
 export { remoteUrl, parseRepository } from './repository.js';
+export { gitProcessesStarted } from './exec.js';
 
-/** What the chain does with git: a worktree per run, the patch, one commit, one push. */
+/**
+ * CPU this process's git work has used so far (ms): the launcher, the git processes it ran, and the
+ * object readers running now. For the benchmark; the service itself never needs it.
+ */
+export async function gitCpu(): Promise<{ launcherMs: number; gitMs: number; readersMs: number }> {
+  return { ...(await launcherCpu()), readersMs: readersCpuMs() };
+}
+
+/**
+ * What the chain does with git, on one bare partial clone per repository and machine and never a
+ * checkout: fetch the base, read its files, apply a patch to it as a commit, push that commit.
+ */
 export interface Git {
-  prepareWorktree(input: PrepareWorktreeInput): Promise<Worktree>;
-  removeWorktree(dir: string): Promise<void>;
-  applyPatch(worktreePath: string, diff: string, signal?: AbortSignal): Promise<ApplyResult>;
-  /** Returns the new commit's sha; author and committer are the configured identity unless `author` is given. */
-  commit(worktreePath: string, input: Omit<CommitInput, 'author'> & Partial<Pick<CommitInput, 'author'>>): Promise<string>;
-  pushBranch(input: PushInput): Promise<PushResult>;
+  /** Brings the base branch's tip (or the given commit) into this machine's cache; its sha. */
+  fetchBase(input: FetchBaseInput): Promise<string>;
+  /** A commit's files, read from the cache (blobs fetched with `auth` as they are read). */
+  readTree(input: { repository: string; sha: string; auth?: GitAuth; signal?: AbortSignal }): Promise<CommitTree>;
+  /**
+   * `git apply --3way` on a temporary index of the base, then `commit-tree`: the same sha on any worker.
+   * The commit's author and committer are the configured identity unless `commit.author` is given.
+   */
+  applyPatchToCommit(input: Omit<ApplyInput, 'commit'> & { commit: Omit<CommitInput, 'author'> & Partial<Pick<CommitInput, 'author'>> }): Promise<ApplyResult>;
+  /** Whether this machine's cache holds the commit (another worker may have made it). */
+  hasCommit(repository: string, sha: string): Promise<boolean>;
+  /** One atomic, leased push of the commit to `refs/heads/<branch>`. */
+  pushCommit(input: PushInput): Promise<PushResult>;
 }
 
 export interface GitOptions {
@@ -39,14 +60,23 @@ export function createGit(options: GitOptions): Git {
     bin: options.gitBinary ?? 'git',
   };
   return {
-    prepareWorktree: (input) => prepareWorktree(ctx, input),
-    removeWorktree: (dir) => removeWorktree(ctx, dir),
-    applyPatch: (worktreePath, diff, signal) => applyPatch(ctx, worktreePath, diff, signal),
-    commit: (worktreePath, input) => {
-      const author = input.author ?? options.author;
-      if (!author) throw new TypeError('a commit needs an author: pass one or configure the git provider with one');
-      return commit(ctx, worktreePath, { ...input, author });
+    fetchBase: (input) => fetchBase(ctx, input),
+    readTree: async ({ repository, sha, auth, signal }) => {
+      const repo = await openCache(ctx, repository, auth, signal);
+      const root = await repo.objects.commitTree(sha);
+      if (!root) throw new TypeError(`Commit ${sha} of ${repository} is not in the cache: fetch it first.`);
+      return new CommitTree(repo, root, sha, signal);
     },
-    pushBranch: (input) => pushBranch(ctx, input),
+    applyPatchToCommit: (input) => {
+      const author = input.commit.author ?? options.author;
+      if (!author) throw new TypeError('a commit needs an author: pass one or configure the git provider with one');
+      return applyPatchToCommit(ctx, { ...input, commit: { ...input.commit, author } });
+    },
+    hasCommit: async (repository, sha) => {
+      const repo = await openCache(ctx, repository, undefined);
+      const info = await repo.objects.info(sha);
+      return !info.missing && info.type === 'commit';
+    },
+    pushCommit: (input) => pushCommit(ctx, input),
   };
 }

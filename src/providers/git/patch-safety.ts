@@ -1,17 +1,16 @@
-import { lstat, readlink, realpath } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
 import { FailureCode } from '../../interfaces.js';
 import { permanent } from '../errors.js';
 import { readPatchFiles, stripPrefix, type PatchName } from './patch-paths.js';
+import type { CommitTree } from './tree.js';
 
 /**
- * Refuses, before anything is written, a patch that could reach outside the worktree or into git's
+ * Refuses, before anything is written, a patch that could reach outside the repository or into git's
  * own files: a path inside `.git`, an absolute path, a `..` segment, a new or retargeted symbolic
- * link, or a path that passes through an existing link pointing outside the tree.
+ * link, or a path that passes through a link of the base commit (mode 120000) pointing outside it.
  * `gitPaths` are the paths `git apply --numstat` read from the same patch: checking git's own reading
  * too means a header this parser misreads cannot slip through.
  */
-export async function assertPatchSafe(diff: string, worktreePath: string, gitPaths: readonly string[]): Promise<void> {
+export async function assertPatchSafe(diff: string, base: CommitTree, gitPaths: readonly string[]): Promise<void> {
   const repositoryPaths: string[] = [...gitPaths];
   for (const file of readPatchFiles(diff)) {
     for (const name of file.names) {
@@ -28,11 +27,11 @@ export async function assertPatchSafe(diff: string, worktreePath: string, gitPat
       throw unsafe(last.form === 'prefixed' ? stripPrefix(last.raw) : last.raw, 'it creates or retargets a symbolic link');
     }
   }
-  const root = await realpath(worktreePath);
   for (const path of new Set(repositoryPaths)) {
     const problem = nameProblem({ raw: path, form: 'plain' });
     if (problem) throw unsafe(path, problem);
-    if (await passesLinkOutside(root, path)) throw unsafe(path, 'it passes through a symbolic link that points outside the repository');
+    // Where the path leads in the base commit, links followed: a link on the way must stay inside it.
+    if ((await base.resolve(path)).status === 'outside') throw unsafe(path, 'it passes through a symbolic link that points outside the repository');
   }
 }
 
@@ -49,23 +48,4 @@ function nameProblem(name: PatchName): string | undefined {
   // Case and trailing dots or spaces are ignored by some file systems: `.GIT` and `.git.` are `.git` there.
   if (segments.some((s) => s.replace(/[. ]+$/, '').toLowerCase() === '.git')) return 'it is inside .git';
   return undefined;
-}
-
-/** Walks the path one component at a time; a link on the way must resolve inside `root`. */
-async function passesLinkOutside(root: string, path: string): Promise<boolean> {
-  let current = root;
-  for (const part of path.split('/').filter((p) => p !== '' && p !== '.')) {
-    current = join(current, part);
-    let stats;
-    try {
-      stats = await lstat(current);
-    } catch {
-      return false; // nothing exists from here on, so no link can be crossed
-    }
-    if (!stats.isSymbolicLink()) continue;
-    const target = resolve(await realpath(dirname(current)), await readlink(current));
-    const real = await realpath(target).catch(() => target);
-    if (real !== root && !real.startsWith(root + sep)) return true;
-  }
-  return false;
 }

@@ -1,18 +1,13 @@
 import { FailureCode } from '../../interfaces.js';
 import { permanent, ProviderError } from '../errors.js';
-import { gitAuth, type GitAuth } from './auth.js';
+import type { GitAuth } from './auth.js';
 import { isValidBranchName } from './branch-name.js';
-import { ensureCache, type GitContext } from './cache.js';
+import { openCache, type CachedRepository, type GitContext } from './cache.js';
 import { classifyRemoteFailure } from './classify.js';
-import { runGit, type GitRunOptions } from './exec.js';
-import { remoteUrl } from './repository.js';
-import { repositoryOfWorktree } from './worktree.js';
 
 export interface PushInput {
-  /** `owner/name`; may be left out when `worktreePath` is given (it is known from the worktree). */
-  repository?: string;
-  /** Push from this worktree; without it, from the repository's cache (the commit must be there). */
-  worktreePath?: string;
+  /** `owner/name`; the commit must be in this machine's cache of it. */
+  repository: string;
   branch: string;
   sha: string;
   /** Where the remote branch must be now for the push to go ahead; null: it must not exist. */
@@ -31,29 +26,37 @@ export interface PushResult {
 const SHA = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
 
 /**
- * Publishes `sha` as `refs/heads/<branch>` in one atomic push. The lease makes a repeat of the same
- * phase move our own branch while refusing to overwrite a change someone else pushed meanwhile.
+ * Publishes the commit `sha` as `refs/heads/<branch>` in one atomic push, by id, from the cache: no
+ * checkout, no local branch. The lease makes a repeat of the same phase move our own branch while
+ * refusing to overwrite a change someone else pushed meanwhile. `push.negotiate` finds the commits the
+ * remote already has even when its branches moved past what this cache knows, so the pack holds only
+ * the new objects (without it, git would send, and first fetch, every blob of the history).
  * Failures: refused token CREDENTIALS, unreachable remote TRANSIENT, refused update PERMANENT PUSH_REJECTED.
  */
-export async function pushBranch(ctx: GitContext, input: PushInput): Promise<PushResult> {
+export async function pushCommit(ctx: GitContext, input: PushInput): Promise<PushResult> {
   const { branch, sha, expectedRemoteSha, signal } = input;
   if (!isValidBranchName(branch)) throw permanent(FailureCode.PUSH_REJECTED, `"${branch}" is not a valid branch name.`);
   if (!SHA.test(sha) || (expectedRemoteSha !== null && !SHA.test(expectedRemoteSha))) {
     throw permanent(FailureCode.PUSH_REJECTED, 'The commit to push and the expected remote commit must be full commit ids.');
   }
-  if (input.repository === undefined && input.worktreePath === undefined) {
-    throw permanent(FailureCode.INTERNAL, 'pushBranch needs a repository or a worktree to push from.');
+  const { repository } = input;
+  const repo = await openCache(ctx, repository, input.auth, signal);
+  const held = await repo.objects.info(sha);
+  if (held.missing || held.type !== 'commit') {
+    throw permanent(FailureCode.INTERNAL, `Commit ${sha} is not in this machine's cache of ${repository}; re-create it before pushing.`);
   }
-  const repository = input.repository ?? (await repositoryOfWorktree(ctx, input.worktreePath!));
-  const cwd = input.worktreePath ?? (await ensureCache(ctx, repository, signal));
-  const { env, secrets } = gitAuth(ctx.gitBaseUrl, input.auth);
-  const options: GitRunOptions = { cwd, bin: ctx.bin, env, secrets, signal };
-  const url = remoteUrl(ctx.gitBaseUrl, repository);
   const ref = `refs/heads/${branch}`;
-  const pushed = await runGit(
-    ['push', '--atomic', '--porcelain', '--no-verify', `--force-with-lease=${ref}:${expectedRemoteSha ?? ''}`, url, `${sha}:${ref}`],
-    options,
-  );
+  const pushed = await repo.git([
+    '-c',
+    'push.negotiate=true',
+    'push',
+    '--atomic',
+    '--porcelain',
+    '--no-verify',
+    `--force-with-lease=${ref}:${expectedRemoteSha ?? ''}`,
+    'origin',
+    `${sha}:${ref}`,
+  ]);
   if (pushed.code === 0) return { branch, sha, updated: !/^=\t/m.test(pushed.stdout) };
 
   const failure = classifyRemoteFailure(`Pushing ${ref} to ${repository}`, pushed.output, {
@@ -61,7 +64,7 @@ export async function pushBranch(ctx: GitContext, input: PushInput): Promise<Pus
     fallback: FailureCode.PUSH_REJECTED,
   });
   if (failure.code !== FailureCode.PUSH_REJECTED) throw failure;
-  const remoteSha = await remoteBranchSha(url, ref, options);
+  const remoteSha = await remoteBranchSha(repo, ref);
   if (remoteSha === sha) return { branch, sha, updated: false };
   // The lease held, so the remote refused for its own reasons (a hook, a protected branch): say what it said.
   if (remoteSha === expectedRemoteSha) throw failure;
@@ -74,8 +77,8 @@ export async function pushBranch(ctx: GitContext, input: PushInput): Promise<Pus
   );
 }
 
-async function remoteBranchSha(url: string, ref: string, options: GitRunOptions): Promise<string | null> {
-  const listed = await runGit(['ls-remote', '--heads', url, ref], options);
+async function remoteBranchSha(repo: CachedRepository, ref: string): Promise<string | null> {
+  const listed = await repo.git(['ls-remote', '--heads', 'origin', ref]);
   if (listed.code !== 0) return null;
   const line = listed.stdout.split('\n').find((l) => l.endsWith(`\t${ref}`));
   return line ? line.slice(0, line.indexOf('\t')) : null;

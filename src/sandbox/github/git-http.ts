@@ -41,6 +41,12 @@ export function serveGit(req: IncomingMessage, res: ServerResponse, gitRoot: str
     PATH: process.env.PATH,
     GIT_CONFIG_NOSYSTEM: '1',
     GIT_CONFIG_GLOBAL: '/dev/null',
+    // As github.com: partial clones (`--filter=blob:none`) and the lazy fetches of single objects they make.
+    GIT_CONFIG_COUNT: '2',
+    GIT_CONFIG_KEY_0: 'uploadpack.allowFilter',
+    GIT_CONFIG_VALUE_0: 'true',
+    GIT_CONFIG_KEY_1: 'uploadpack.allowAnySHA1InWant',
+    GIT_CONFIG_VALUE_1: 'true',
     GIT_PROJECT_ROOT: gitRoot,
     GIT_HTTP_EXPORT_ALL: '1',
     PATH_INFO: pathInfo,

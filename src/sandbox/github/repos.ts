@@ -1,7 +1,17 @@
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { runGit } from '../../providers/git/exec.js';
 import { GitHubError } from './errors.js';
+
+/** The emulator's own git, started directly: it is GitHub's side, not the service's git work. */
+function runGit(args: string[], cwd: string, extra: Record<string, string> = {}): Promise<{ code: number; stdout: string }> {
+  const env = { PATH: process.env.PATH ?? '', LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', ...extra };
+  return new Promise((resolve) => {
+    execFile('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 16 << 20 }, (error, stdout) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout });
+    });
+  });
+}
 
 /**
  * The emulator's repositories are the bare repositories `<gitRoot>/<owner>/<name>.git`: refs and
@@ -27,7 +37,7 @@ export class BareRepository {
   }
 
   private async git(args: string[], env?: Record<string, string>): Promise<{ code: number; stdout: string }> {
-    return runGit(args, { cwd: this.path, env });
+    return runGit(args, this.path, env);
   }
 
   /** `refs/heads/x`, `refs/tags/x` or a short name (tried as a branch, then as a tag) → the ref and its commit. */

@@ -65,10 +65,11 @@ export interface GitHubEmulator {
   faults(): Fault[];
   /** Clears faults, the request log and rate budgets; pull requests too when asked. */
   reset(options?: { pullRequests?: boolean }): void;
-  /** Runs `fn` once, just before the next request for `operationName` executes (to stage races). */
+  /**
+   * Runs `fn` once, just before the next request for `operationName` executes (to stage races); for git
+   * over HTTP, `git-upload-pack` (a fetch) or `git-receive-pack` (a push), awaited before it is served.
+   */
   beforeOperation(operationName: string, fn: () => unknown): void;
-  /** Runs `fn` once, just before the next git request of `service` (`git-receive-pack` is a push) is served. */
-  beforeGit(service: 'git-upload-pack' | 'git-receive-pack', fn: () => unknown): void;
   /** The request handler, for mounting under `publicUrl` (requests arrive with that prefix removed). */
   handle(req: IncomingMessage, res: ServerResponse): void;
 }
@@ -198,8 +199,8 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
         return;
       }
       const caller = account && { login: account.login, canRead: true, canWrite: ['ADMIN', 'MAINTAIN', 'WRITE'].includes(account.permission) };
-      const service = path.split('/').pop() ?? '';
-      if (req.method === 'POST') for (const hook of hooks.get(`git:${service}`)?.splice(0) ?? []) await hook();
+      // `beforeOperation('git-upload-pack', fn)` holds the next fetch request (POST) until fn settles.
+      if (req.method === 'POST') for (const hook of hooks.get(gitPath[3]!.split('/').pop()!)?.splice(0) ?? []) await hook();
       serveGit(req, res, options.gitRoot, path, caller ?? null);
       return;
     }
@@ -313,7 +314,6 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       if (resetOptions?.pullRequests) store.clear();
     },
     beforeOperation: (operationName, fn) => hooks.set(operationName, [...(hooks.get(operationName) ?? []), fn]),
-    beforeGit: (service, fn) => hooks.set(`git:${service}`, [...(hooks.get(`git:${service}`) ?? []), fn]),
   };
   return emulator;
 }
