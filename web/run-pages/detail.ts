@@ -6,12 +6,14 @@ import {
   RETRY_MUTATION,
   RUN_QUERY,
   RUN_UPDATED,
+  RUN_WAIT_QUERY,
   type Artifact,
   type RunDetail,
   type RunEvent,
   type UserError,
+  type Wait,
 } from './documents.js';
-import { bytes, facts, h, outsideLink, runLink, sandboxBadge, stateBadge, time } from './dom.js';
+import { bytes, facts, h, outsideLink, runLink, sandboxBadge, stateBadge, time, waitText } from './dom.js';
 import { describe, liveText, userErrorList, type Frame, type Page } from './frame.js';
 import { watch, type Watch } from './live.js';
 import { eventRow, timeline } from './timeline.js';
@@ -73,7 +75,8 @@ export function mountRunPage(frame: Frame, runId: string): Page {
     document.title = `spec-chain · run ${r.id.slice(0, 8)} · ${r.status}`;
     const news = `Run ${r.status}${r.currentStep && ACTIVE_STATUSES.includes(r.status) ? ` at ${r.currentStep}` : ''}`;
     if (news !== announced) announcer.textContent = announced = news;
-    show(sections.summary, [r.status, r.statusMessage, r.currentStep, r.phase, r.featureId, r.finishedAt, r.codexEnvironment], () => summary(r));
+    show(sections.summary, [r.status, r.statusMessage, r.currentStep, r.phase, r.featureId, r.finishedAt, r.codexEnvironment, r.waitingFor], () => summary(r));
+    followWait();
     sections.failure.hidden = !r.failure;
     show(sections.failure, [r.failure, r.status], () => (r.failure ? failurePanel(r) : []));
     show(sections.steps, r.steps, () => [h('h2', { id: 'steps-title' }, 'Steps'), timeline(r.steps)]);
@@ -86,6 +89,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
       : null,
     h('h1', { id: 'run-title' }, `Run ${r.id.slice(0, 8)} `, r.sandbox ? sandboxBadge() : null),
     h('p', { class: 'status-line' }, 'Status: ', stateBadge(r.status), r.currentStep && ACTIVE_STATUSES.includes(r.status) ? ` at ${r.currentStep}` : '', r.statusMessage ? ` — ${r.statusMessage}` : ''),
+    r.waitingFor ? h('p', { class: 'waiting', 'data-reason': r.waitingFor.reason }, 'Waiting: ', waitText(r.waitingFor)) : null,
     facts([
       ['Run id', h('code', {}, r.id)],
       ['Repository', r.repository],
@@ -198,6 +202,20 @@ export function mountRunPage(frame: Frame, runId: string): Page {
     if (result?.run && !result.userErrors.length) say('Cancel requested: the step in progress is being stopped.');
   }
 
+  /** A place in line moves while the run itself has no event: read it again every few seconds while it waits. */
+  let waitTimer: ReturnType<typeof setTimeout> | undefined;
+  function followWait() {
+    clearTimeout(waitTimer);
+    if (!run?.waitingFor || disposed) return;
+    waitTimer = setTimeout(async () => {
+      const data = await graphql<{ run: { status: string; waitingFor: Wait | null } | null }>(RUN_WAIT_QUERY, { id: runId }).catch(() => null);
+      if (data?.run && run && !disposed) {
+        run = { ...run, waitingFor: data.run.waitingFor };
+        render();
+      }
+    }, 3000);
+  }
+
   /** Live updates from the last version shown; the server ends them after the run's final transition. */
   function follow() {
     subscription?.stop();
@@ -250,6 +268,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
   return {
     dispose() {
       disposed = true;
+      clearTimeout(waitTimer);
       subscription?.stop();
     },
   };

@@ -47,9 +47,19 @@ export interface RunFailure {
   retryAdvice: string;
 }
 
+/** Why a run waits, as the API says it (`position` read live when asked). */
+export interface Wait {
+  reason: string;
+  position: number | null;
+  since: string;
+  until: string | null;
+  message: string;
+}
+
 export interface RunSummary {
   id: string;
   status: string;
+  waitingFor: Wait | null;
   statusMessage: string | null;
   currentStep: Step | null;
   featureId: string | null;
@@ -96,7 +106,10 @@ export interface CredentialSet {
   validationIssues: { ref: string; message: string }[];
 }
 
+const WAIT = 'reason position since until message';
+
 const SUMMARY = `id status statusMessage currentStep featureId repository baseBranch sandbox version retryOf createdAt updatedAt finishedAt
+  waitingFor { ${WAIT} }
   phase { id title openTaskCount doneTaskCount }
   outputs { codexTaskId codexTaskUrl branch commitSha pullRequestNumber pullRequestUrl }`;
 
@@ -126,6 +139,9 @@ export const RUN_QUERY = `query RunPage($id: ID!) { run(id: $id) { ${DETAIL} eve
 export const RUN_UPDATED = `subscription RunPageUpdates($runId: ID!, $afterVersion: Int) {
   runUpdated(runId: $runId, afterVersion: $afterVersion) { version event { ${EVENT} } run { ${DETAIL} } }
 }`;
+
+/** A waiting run's place in line moves without an event of its own: the page reads it again while it waits. */
+export const RUN_WAIT_QUERY = `query RunWait($id: ID!) { run(id: $id) { id status waitingFor { ${WAIT} } } }`;
 
 export const RETRY_MUTATION = `mutation RetryFromRunPage($input: RetryRunInput!) {
   retryRun(input: $input) { run { id } userErrors { code field message } }

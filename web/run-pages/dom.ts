@@ -67,3 +67,10 @@ export function bytes(size: number | null): string {
   if (size < 1024) return `${size} B`;
   return size < 1024 * 1024 ? `${(size / 1024).toFixed(1)} KiB` : `${(size / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/** A wait in words: the service's message, how many go first, and until when where known. */
+export function waitText(wait: { message: string; position: number | null; until: string | null; reason: string }): string {
+  const ahead = wait.position !== null && wait.reason === 'CODEX_CAPACITY' ? ` (${wait.position} ahead)` : '';
+  const until = wait.until && wait.reason !== 'CODEX_CAPACITY' ? ` until ${new Date(wait.until).toLocaleTimeString()}` : '';
+  return `${wait.message}${ahead && !wait.message.includes('ahead') ? ahead : ''}${until}`;
+}

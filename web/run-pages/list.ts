@@ -1,6 +1,6 @@
 import { graphql } from './api.js';
 import { CREDENTIAL_SETS_QUERY, RUNS_QUERY, RUNS_UPDATED, START_MUTATION, type CredentialSet, type RunSummary, type UserError } from './documents.js';
-import { h, outsideLink, runLink, sandboxBadge, stateBadge, time } from './dom.js';
+import { h, outsideLink, runLink, sandboxBadge, stateBadge, time, waitText } from './dom.js';
 import { describe, userErrorList, type Frame, type Page } from './frame.js';
 import { watch, type Watch } from './live.js';
 
@@ -90,7 +90,13 @@ function row(run: RunSummary): HTMLElement {
     'tr',
     { 'data-run': run.id, 'data-status': run.status },
     h('td', {}, runLink(run.id), run.sandbox ? ' ' : null, run.sandbox ? sandboxBadge() : null),
-    h('td', {}, stateBadge(run.status), run.currentStep && ['QUEUED', 'RUNNING'].includes(run.status) ? ` ${run.currentStep}` : ''),
+    h(
+      'td',
+      {},
+      stateBadge(run.status),
+      run.currentStep && ['QUEUED', 'RUNNING'].includes(run.status) ? ` ${run.currentStep}` : '',
+      run.waitingFor ? h('span', { class: 'waiting' }, ` — ${waitText(run.waitingFor)}`) : null,
+    ),
     h('td', {}, run.repository),
     h('td', {}, run.featureId ?? '—'),
     h('td', {}, run.phase ? `${run.phase.id} · ${run.phase.title}` : '—'),
