@@ -32,6 +32,8 @@ export enum RunStatus {
   RUNNING = 'RUNNING',
   SUCCEEDED = 'SUCCEEDED',
   NO_WORK = 'NO_WORK',
+  /** The next phase already has an open pull request: nothing was done; review (merge) it, or stack on it. */
+  IN_REVIEW = 'IN_REVIEW',
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
 }
@@ -40,6 +42,7 @@ export enum RunStatus {
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = [
   RunStatus.SUCCEEDED,
   RunStatus.NO_WORK,
+  RunStatus.IN_REVIEW,
   RunStatus.FAILED,
   RunStatus.CANCELLED,
 ];
@@ -135,7 +138,16 @@ export enum FailureCode {
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   WORKER_LOST = 'WORKER_LOST',
   INTERNAL = 'INTERNAL',
+  /** `phaseId` names no phase of tasks.md. */
+  PHASE_NOT_FOUND = 'PHASE_NOT_FOUND',
+  /** `phaseId` names a phase with no open task, and `confirmRedo` was not given. */
+  PHASE_DONE = 'PHASE_DONE',
+  /** A stacked run's lower phase branch moved and the change no longer applies on its new head. */
+  BASE_MOVED = 'BASE_MOVED',
 }
+
+/** Failures a RESUME with an operator's notes answers: the task is submitted again with the notes. */
+export const NOTES_ANSWER: readonly FailureCode[] = [FailureCode.NO_DIFF, FailureCode.CODEX_TASK_FAILED, FailureCode.MERGE_CONFLICT];
 
 /** The failure codes that mean a secret must be fixed before anything can go on. */
 export const CREDENTIAL_FAILURES: readonly FailureCode[] = [
@@ -166,6 +178,12 @@ export enum UserErrorCode {
   RUN_FINISHED = 'RUN_FINISHED',
   NOT_RESUMABLE = 'NOT_RESUMABLE',
   CONFIRMATION_REQUIRED = 'CONFIRMATION_REQUIRED',
+  INVALID_PHASE_ID = 'INVALID_PHASE_ID',
+  INVALID_NOTES = 'INVALID_NOTES',
+  /** RESUME of a failure only notes can answer (NO_DIFF, CODEX_TASK_FAILED, MERGE_CONFLICT) came without notes. */
+  NOTES_REQUIRED = 'NOTES_REQUIRED',
+  /** Notes were given to a retry that sends nothing to Codex. */
+  NOTES_NOT_APPLICABLE = 'NOTES_NOT_APPLICABLE',
   /** A retry refused because the secret that failed is still broken: the run's credential failure code. */
   CREDENTIALS_MISSING = 'CREDENTIALS_MISSING',
   CREDENTIALS_INVALID = 'CREDENTIALS_INVALID',

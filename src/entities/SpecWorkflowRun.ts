@@ -14,6 +14,31 @@ export interface PhaseSnapshot {
   prompt: string;
 }
 
+/** A pull request as a run names it. */
+export interface PullRequestNote {
+  id: string;
+  number: number;
+  url: string;
+}
+
+export interface StackedOn {
+  phaseId: string;
+  branch: string;
+  /** Its head when discovery read it: the commit this run's change applies to. */
+  headSha: string;
+  pullRequest: PullRequestNote;
+  /** The phases in review under it, lowest first, that its pull request's body links. */
+  below: { phaseId: string; pullRequest: PullRequestNote }[];
+}
+
+export interface Revision {
+  pullRequest: PullRequestNote;
+  /** The pull request's head when discovery read it (the parent of the new commit; the push's lease). */
+  headSha: string;
+  /** Where the pull request's diff starts: its base branch's head when discovery read it. */
+  fromSha: string;
+}
+
 /** One MoonMind invocation: a chain of five steps on one feature of one repository. */
 @Entity('spec_workflow_run')
 export class SpecWorkflowRun {
@@ -26,8 +51,36 @@ export class SpecWorkflowRun {
   @Column({ name: 'feature_id', type: 'text', nullable: true })
   featureId: string | null;
 
+  /** The branch the run builds on: the one asked for, or the phase branch it stacked on. */
   @Column({ name: 'base_branch', type: 'text' })
   baseBranch: string;
+
+  /** The branch the run was asked to start from (tasks.md is read there first). */
+  @Column({ name: 'root_branch', type: 'text' })
+  rootBranch: string;
+
+  /** Asked to stack on the newest phase branch of the feature that has an open pull request. */
+  @Column({ name: 'stack', type: 'boolean', default: false })
+  stack: boolean;
+
+  /** The phase asked for by id, instead of the next open one. */
+  @Column({ name: 'phase_request', type: 'text', nullable: true })
+  phaseRequest: string | null;
+
+  @Column({ name: 'confirm_redo', type: 'boolean', default: false })
+  confirmRedo: boolean;
+
+  /** The operator's notes for Codex given at start (redacted like everything else before they are shown). */
+  @Column({ name: 'notes', type: 'text', nullable: true })
+  notes: string | null;
+
+  /** The phase branch and pull request this stacked run builds on. */
+  @Column({ name: 'stacked_on', type: 'jsonb', nullable: true })
+  stackedOn: StackedOn | null;
+
+  /** A phase in review revised on its pull request: the new commit goes on top of `headSha`. */
+  @Column({ name: 'revision', type: 'jsonb', nullable: true })
+  revision: Revision | null;
 
   @Column({ name: 'tasks_path', type: 'text', nullable: true })
   tasksPath: string | null;

@@ -74,4 +74,8 @@ export class StepAttempt {
 
   @Column({ name: 'wait_key', type: 'text', nullable: true })
   waitKey: string | null;
+
+  /** The operator's notes this attempt took to Codex (a RESUME with notes, or a start with notes). */
+  @Column({ name: 'notes', type: 'text', nullable: true })
+  notes: string | null;
 }

@@ -26,7 +26,17 @@ async function applyAndCommit(ctx: StepContext, diff: string, evidence: Artifact
   const baseSha = run.baseSha ?? (await providers.git.fetchBase({ repository: run.repository, baseBranch: run.baseBranch, auth, signal }));
   let result;
   try {
-    result = await providers.git.applyPatchToCommit({ repository: run.repository, baseSha, diff, commit: commitFor(run), auth, signal });
+    // A revision's change holds the pull request's own (Codex started from it): its tree is committed on
+    // top of the pull request's head, so the commits a reviewer has seen stay as they are.
+    result = await providers.git.applyPatchToCommit({
+      repository: run.repository,
+      baseSha,
+      diff,
+      commit: commitFor(run),
+      parentSha: run.revision?.headSha,
+      auth,
+      signal,
+    });
   } catch (e) {
     if (e instanceof ProviderError && e.code === FailureCode.PATCH_UNSAFE) throw new StepFailure(e.code, e.message, evidence);
     throw e;

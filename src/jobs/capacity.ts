@@ -38,8 +38,11 @@ async function lockCodexLine(tx: Tx, credentialSetId: string): Promise<{ name: s
   return rows[0]!;
 }
 
-/** Why this run cannot have a slot now, or null when it may go (it holds a free slot from now on). */
-async function decide(tx: Tx, run: { id: string; credentialSetId: string }, take: boolean): Promise<Wait | null> {
+/**
+ * Why this run cannot have a slot now, or null when it may go (it holds a free slot from now on; `taken`
+ * hears when it took it).
+ */
+async function decide(tx: Tx, run: { id: string; credentialSetId: string }, take: boolean, taken?: (at: Date | null) => void): Promise<Wait | null> {
   const set = await lockCodexLine(tx, run.credentialSetId);
   if (await holdsCodexSlot(tx, run.id)) return null;
   const limit = await readLimit(tx, codexKey(run.credentialSetId));
@@ -59,7 +62,7 @@ async function decide(tx: Tx, run: { id: string; credentialSetId: string }, take
   // A slot is this run's when one is left after every earlier arrival has had one: order is kept, and
   // nobody waits while slots stand free.
   if (inUse + ahead < set.max) {
-    if (take) await takeCodexSlotRow(tx, run.id, run.credentialSetId);
+    if (take) taken?.(await takeCodexSlotRow(tx, run.id, run.credentialSetId));
     return null;
   }
   return {
@@ -72,9 +75,11 @@ async function decide(tx: Tx, run: { id: string; credentialSetId: string }, take
   };
 }
 
-/** SUBMIT's gate: takes a Codex slot for the run, or says why it must wait. */
-export function takeCodexSlot(rt: Runtime, run: { id: string; credentialSetId: string }): Promise<Wait | null> {
-  return inTransaction(rt.db, (tx) => decide(tx, run, true));
+/** SUBMIT's gate: takes a Codex slot for the run (and says when), or says why it must wait. */
+export async function takeCodexSlot(rt: Runtime, run: { id: string; credentialSetId: string }): Promise<{ wait: Wait } | { takenAt: Date | null }> {
+  let takenAt: Date | null = null;
+  const wait = await inTransaction(rt.db, (tx) => decide(tx, run, true, (at) => (takenAt = at)));
+  return wait ? { wait } : { takenAt };
 }
 
 /**

@@ -55,7 +55,7 @@ export async function claimStep(db: pg.Pool, job: { id: string; data: StepJob },
     return {
       claim: { runId, step, attempt, token, worker },
       run: { ...run, currentStep: step },
-      info: { number: attempt, tries: claimed.tries, startedAt: claimed.startedAt!, payload: claimed.payload },
+      info: { number: attempt, tries: claimed.tries, startedAt: claimed.startedAt!, payload: claimed.payload, notes: claimed.notes },
       version,
     };
   });

@@ -106,7 +106,7 @@ const nextStepOf = (step: Step): Step | null => STEP_ORDER[STEP_ORDER.indexOf(st
 export function completeStep(
   rt: Runtime,
   claim: Claim,
-  result: { message: string; outputs?: RunFields; artifacts?: readonly ArtifactInput[]; payload?: Record<string, unknown> },
+  result: { message: string; outputs?: RunFields; artifacts?: readonly ArtifactInput[]; payload?: Record<string, unknown>; next?: { notes?: string | null } },
 ): Promise<Settled> {
   return fenced(rt, claim, result, async (tx, run) => {
     await keep(tx, run, claim, result);
@@ -126,7 +126,7 @@ export function completeStep(
       version = await moveRun(tx, run, RunStatus.SUCCEEDED, { finishedAt: new Date(), currentStep: null, statusMessage: result.message });
       return { version, landed: true, ended: RunStatus.SUCCEEDED };
     }
-    version = await enqueueStep(tx, rt.boss, run.id, next, await nextAttemptNumber(tx, run.id, next));
+    version = await enqueueStep(tx, rt.boss, run.id, next, await nextAttemptNumber(tx, run.id, next), { notes: result.next?.notes ?? null });
     return { version, landed: true };
   });
 }
@@ -246,20 +246,25 @@ export function failLostStep(rt: Runtime, target: { runId: string; step: Step; a
   });
 }
 
-/** Discovery found no open phase: SUCCEEDED, every later step SKIPPED, the run NO_WORK. */
-export function endNoWork(
+/**
+ * Discovery ends the run early: NO_WORK (no open phase) or IN_REVIEW (the next phase has an open pull
+ * request). The step SUCCEEDED, every later step is SKIPPED.
+ */
+export function endEarly(
   rt: Runtime,
   claim: Claim,
   result: { message: string; outputs?: RunFields; artifacts?: readonly ArtifactInput[]; payload?: Record<string, unknown> },
+  status: RunStatus.NO_WORK | RunStatus.IN_REVIEW,
 ): Promise<Settled> {
   return fenced(rt, claim, result, async (tx, run) => {
     await keep(tx, run, claim, result);
     await moveStep(tx, run.id, claim.step, claim.attempt, StepState.SUCCEEDED, { message: result.message, payload: result.payload ?? null, claim: null }, {}, result.outputs);
+    const why = status === RunStatus.NO_WORK ? 'no remaining phases' : 'the phase is in review';
     for (const later of STEP_ORDER.slice(STEP_ORDER.indexOf(claim.step) + 1)) {
-      await moveStep(tx, run.id, later, await nextAttemptNumber(tx, run.id, later), StepState.SKIPPED, { message: 'no remaining phases' });
+      await moveStep(tx, run.id, later, await nextAttemptNumber(tx, run.id, later), StepState.SKIPPED, { message: why });
     }
-    const version = await moveRun(tx, run, RunStatus.NO_WORK, { finishedAt: new Date(), currentStep: null, statusMessage: result.message });
-    return { version, landed: true, ended: RunStatus.NO_WORK };
+    const version = await moveRun(tx, run, status, { finishedAt: new Date(), currentStep: null, statusMessage: result.message });
+    return { version, landed: true, ended: status };
   });
 }
 

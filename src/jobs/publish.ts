@@ -1,3 +1,4 @@
+import type { StackedOn } from '../entities/SpecWorkflowRun.js';
 import { ArtifactKind, FailureCode, Service, Step } from '../interfaces.js';
 import { credentials, permanent } from '../providers/errors.js';
 import { commitFor } from './run-commit.js';
@@ -11,6 +12,7 @@ function pullRequestText(ctx: StepContext): { title: string; body: string } {
     ...(run.sandbox ? ['> **Sandbox run**: made against the local emulators, not Codex Cloud and GitHub.', ''] : []),
     `Implements **Phase ${phase.id}: ${phase.title}** of \`${run.tasksPath}\` (line ${phase.line}).`,
     '',
+    ...(run.stackedOn ? [stackText(run.stackedOn), ''] : []),
     '### Tasks',
     ...phase.openTaskIds.map((id) => `- [x] ${id}`),
     '',
@@ -18,6 +20,12 @@ function pullRequestText(ctx: StepContext): { title: string; body: string } {
     `spec-chain run: \`${run.id}\``,
   ].join('\n');
   return { title, body };
+}
+
+/** The phases under a stacked one, lowest first: the order to review and merge them in. */
+function stackText(on: StackedOn): string {
+  const chain = [...(on.below ?? []), on].map((p) => `#${p.pullRequest.number} (Phase ${p.phaseId})`);
+  return `Stacked on ${chain.reverse().join(', on ')}, from \`${on.branch}\`: review and merge ${chain.length > 1 ? 'those' : 'that one'} first, from the lowest.`;
 }
 
 /**
@@ -33,17 +41,49 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
     const first = issues[0]!;
     throw credentials(first.code as FailureCode, issues.map((i) => i.message).join(' '), { secretRef: first.ref, service: Service.GITHUB });
   }
-  const sha = run.commitSha!;
+  let sha = run.commitSha!;
   const auth = await providers.gitAuth();
+  const patch = async () => (await artifacts.read(`${run.id}/patch.diff`)).toString('utf8');
   if (!(await providers.git.hasCommit(run.repository, sha))) {
-    const patch = (await artifacts.read(`${run.id}/patch.diff`)).toString('utf8');
     const baseSha = run.baseSha ?? (await providers.git.fetchBase({ repository: run.repository, baseBranch: run.baseBranch, auth, signal }));
-    const remade = await providers.git.applyPatchToCommit({ repository: run.repository, baseSha, diff: patch, commit: commitFor(run), auth, signal });
+    const remade = await providers.git.applyPatchToCommit({
+      repository: run.repository,
+      baseSha,
+      diff: await patch(),
+      commit: commitFor(run),
+      parentSha: run.revision?.headSha,
+      auth,
+      signal,
+    });
     if (remade.sha !== sha) {
       throw permanent(
         FailureCode.INTERNAL,
         `Re-creating the commit gave ${remade.sha ?? `no commit (${remade.outcome})`}, not the recorded ${sha}: the base or the patch changed.`,
       );
+    }
+  }
+  // A stacked run whose lower phase branch moved (pushed to, or merged and so out of review) goes on top
+  // of its new head: the same change applied there again, or BASE_MOVED when it no longer applies.
+  let baseBranch = run.baseBranch;
+  const moved: Record<string, unknown> = {};
+  if (run.stackedOn) {
+    const lower = (await providers.github.phaseBranches({ repository: run.repository, branches: [run.stackedOn.branch] }, signal))[0];
+    const onto = lower?.pullRequest
+      ? { branch: lower.branch, head: lower.headSha }
+      : { branch: run.rootBranch, head: await providers.git.fetchBase({ repository: run.repository, baseBranch: run.rootBranch, auth, signal }) };
+    if (onto.head !== run.stackedOn.headSha) {
+      await providers.git.fetchBase({ repository: run.repository, baseSha: onto.head, auth, signal });
+      const rebased = await providers.git.applyPatchToCommit({ repository: run.repository, baseSha: onto.head, diff: await patch(), commit: commitFor(run), auth, signal });
+      const why = lower?.pullRequest ? `${run.stackedOn.branch} moved to ${onto.head.slice(0, 12)}` : `${run.stackedOn.branch} is no longer in review (merged or closed)`;
+      if (rebased.outcome !== 'committed') {
+        throw new StepFailure(
+          FailureCode.BASE_MOVED,
+          `${why}, and this phase's change no longer applies on ${onto.branch}${rebased.conflictedPaths.length ? `: it conflicts in ${rebased.conflictedPaths.join(', ')}` : ''}.`,
+        );
+      }
+      sha = rebased.sha!;
+      baseBranch = onto.branch;
+      Object.assign(moved, { rebasedOnto: { branch: onto.branch, sha: onto.head }, why });
     }
   }
   const branch = run.branch!;
@@ -58,25 +98,26 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
     repository: run.repository,
     branch,
     sha,
-    expectedRemoteSha: state.branch?.oid ?? null,
+    // A revision adds to what the reviewer saw: the branch must still be where the new commit's parent is.
+    expectedRemoteSha: run.revision ? run.revision.headSha : (state.branch?.oid ?? null),
     auth,
     signal: deadline,
   });
   await guard();
   if (await cancelled()) throw cancelledAt({ ...made, pushed: true }, 'after the push');
   const pr = await providers.github.upsertPullRequest(
-    { repository: run.repository, baseBranch: run.baseBranch, headBranch: branch, ...pullRequestText(ctx) },
+    { repository: run.repository, baseBranch, headBranch: branch, ...pullRequestText(ctx) },
     deadline,
   );
   return {
     kind: 'done',
-    message: `${pr.created ? 'opened' : 'updated'} pull request #${pr.number} from ${branch}`,
-    outputs: { pullRequestNumber: pr.number, pullRequestUrl: pr.url },
+    message: `${pr.created ? 'opened' : 'updated'} pull request #${pr.number} from ${branch} into ${baseBranch}${moved.rebasedOnto ? ` (rebased: ${moved.why})` : ''}`,
+    outputs: { pullRequestNumber: pr.number, pullRequestUrl: pr.url, ...(moved.rebasedOnto ? { commitSha: sha, baseBranch } : {}) },
     artifacts: [
       { kind: ArtifactKind.BRANCH, location: providers.branchUrl(run.repository, branch) },
       { kind: ArtifactKind.PULL_REQUEST, location: pr.url },
     ],
-    payload: { ...made, pushed: push.updated, pullRequest: { id: pr.id, number: pr.number, url: pr.url, created: pr.created } },
+    payload: { ...made, ...moved, pushed: push.updated, pullRequest: { id: pr.id, number: pr.number, url: pr.url, created: pr.created } },
   };
 }
 

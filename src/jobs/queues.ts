@@ -124,6 +124,8 @@ export async function enqueueStep(
     wait?: AttemptFields['wait'];
     /** Run fields that change with this transition (written in the same UPDATE). */
     run?: RunFields;
+    /** The operator's notes the attempt takes to Codex. */
+    notes?: string | null;
   } = {},
 ): Promise<number> {
   const state = options.state ?? StepState.QUEUED;
@@ -146,8 +148,8 @@ export async function enqueueStep(
     step,
     attempt,
     state,
-    { jobId, nextAttemptAt: options.startAfter ?? null, message: options.message, payload: options.payload, claim: null, wait },
-    { jobId, ...(wait ? { waitingFor: wait.reason } : {}), ...options.event },
+    { jobId, nextAttemptAt: options.startAfter ?? null, message: options.message, payload: options.payload, claim: null, wait, ...(options.notes ? { notes: options.notes } : {}) },
+    { jobId, ...(wait ? { waitingFor: wait.reason } : {}), ...(options.notes ? { notes: options.notes } : {}), ...options.event },
     options.run,
   );
 }

@@ -15,7 +15,7 @@ import { apply } from './apply.js';
 import { claimStep, type Claim } from './claim.js';
 import { discover } from './discover.js';
 import { finalize } from './finalize.js';
-import { completeStep, endNoWork, failLostStep, failStep, recordUndo, retryStep, waitStep, type Failure, type Runtime, type Settled } from './outcomes.js';
+import { completeStep, endEarly, failLostStep, failStep, recordUndo, retryStep, waitStep, type Failure, type Runtime, type Settled } from './outcomes.js';
 import { publish } from './publish.js';
 import { CANCEL_CHANNEL, createQueues, EXPIRY_MARGIN_SECONDS, HEARTBEAT_SECONDS, LOST_QUEUE, LOST_WORKER_RETRIES, QUEUE, type StepJob } from './queues.js';
 import { capacityPause, enterCodexLine, pauseCodex, releaseCodexSlot, sharedGitHubLimits, takeCodexSlot, wakeCodexLine } from './capacity.js';
@@ -81,7 +81,8 @@ async function settle(
   if ('result' in outcome) {
     const { result } = outcome;
     if (result.kind === 'done') return completeStep(rt, claim, result);
-    if (result.kind === 'no-work') return endNoWork(rt, claim, result);
+    if (result.kind === 'no-work') return endEarly(rt, claim, result, RunStatus.NO_WORK);
+    if (result.kind === 'in-review') return endEarly(rt, claim, result, RunStatus.IN_REVIEW);
     const waiting = result.waitingFor;
     if (waiting?.reason === WaitReason.CODEX_CAPACITY) {
       const line = { id: claim.runId, credentialSetId: waiting.key! };

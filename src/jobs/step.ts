@@ -34,6 +34,8 @@ export interface AttemptInfo {
   tries: number;
   startedAt: Date;
   payload: Record<string, unknown> | null;
+  /** The operator's notes this attempt carries to Codex (SUBMIT), if any. */
+  notes: string | null;
 }
 
 /** What a step's own work receives, and nothing more. */
@@ -54,8 +56,8 @@ export interface StepContext {
   cancelled(): Promise<boolean>;
   /** Limits shared with every process using the run's credential set (src/jobs/capacity.ts). */
   capacity: {
-    /** Takes a Codex slot for the run (null), or says why it must wait for one. */
-    takeCodexSlot(): Promise<Wait | null>;
+    /** Takes a Codex slot for the run (when: null if it held one already), or says why it must wait for one. */
+    takeCodexSlot(): Promise<{ wait: Wait } | { takenAt: Date | null }>;
     /** The run's Codex task finished: its slot goes back and the first run in line is woken. */
     releaseCodexSlot(): Promise<void>;
     /** Codex asked the credential set to stop until `until`: every new submit of the set waits. */
@@ -70,8 +72,15 @@ export interface StepContext {
 }
 
 export type StepResult =
-  /** The step is finished: write its outputs and artifacts and queue the next step. */
-  | { kind: 'done'; message: string; outputs?: RunFields; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> }
+  /** The step is finished: write its outputs and artifacts and queue the next step (carrying `next.notes`). */
+  | {
+      kind: 'done';
+      message: string;
+      outputs?: RunFields;
+      artifacts?: ArtifactInput[];
+      payload?: Record<string, unknown>;
+      next?: { notes?: string | null };
+    }
   /**
    * Not yet: run again later, durably. By default the step waits on a Codex task (CODEX_TASK_RUNNING) and
    * looks again after the policy's poll pause; `waitingFor` names another reason, and `until` when it ends.
@@ -84,7 +93,9 @@ export type StepResult =
       waitingFor?: { reason: WaitReason; key?: string | null; until?: Date | null; message?: string };
     }
   /** Nothing to do: the run ends NO_WORK and the later steps are skipped. */
-  | { kind: 'no-work'; message: string; outputs?: RunFields; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> };
+  | { kind: 'no-work'; message: string; outputs?: RunFields; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> }
+  /** The next phase already has an open pull request: the run ends IN_REVIEW and the later steps are skipped. */
+  | { kind: 'in-review'; message: string; outputs?: RunFields; artifacts?: ArtifactInput[]; payload?: Record<string, unknown> };
 
 export type StepWork = (ctx: StepContext) => Promise<StepResult>;
 

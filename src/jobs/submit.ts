@@ -5,8 +5,27 @@ import { CODEX_LOG_NAME } from '../runs/artifacts.js';
 import { codexTaskLeft } from '../runs/remediation.js';
 import { standardPolicy, type StepContext, type StepDefinition, type StepResult } from './step.js';
 
-/** The line that lets a restarted submit find the task it created before a crash. */
-export const taskMarker = (runId: string) => `spec-chain-run: ${runId}`;
+/**
+ * The line that lets a restarted submit find the task it created before a crash. An attempt that takes
+ * notes to Codex wants a new task, so it marks (and looks for) its own.
+ */
+export const taskMarker = (runId: string, notesAttempt?: number) => `spec-chain-run: ${runId}${notesAttempt ? ` attempt ${notesAttempt}` : ''}`;
+
+/** The prompt a SUBMIT sends: the phase's, with what the operator said and, on a revision or a retry, why. */
+function promptOf(run: StepContext['run'], notes: string | null, previous: string | null): string {
+  const parts = [run.phase!.prompt.trimEnd()];
+  if (run.revision) {
+    parts.push(
+      `This phase already has pull request #${run.revision.pullRequest.number} (${run.revision.pullRequest.url}); its change is applied ` +
+        'before you start (the starting diff). Revise it as the notes below ask, on top of what is there: keep what the reviewer has seen unless the notes say otherwise.',
+    );
+  }
+  if (previous) parts.push(`Your previous attempt at this phase ended like this:\n${quote(previous)}`);
+  if (notes) parts.push(`Notes from the operator:\n${quote(notes)}`);
+  return `${parts.join('\n\n')}\n`;
+}
+
+const quote = (text: string) => text.trim().split(/\r?\n/).map((line) => `> ${line}`).join('\n');
 
 /**
  * submit: hand the phase to Codex Cloud. Credentials are checked before anything is created, and a
@@ -14,27 +33,36 @@ export const taskMarker = (runId: string) => `spec-chain-run: ${runId}`;
  * adopted instead of creating a second one.
  */
 async function submitPhase({ run, providers, artifacts, signal, deadline, attempt, guard, capacity }: StepContext): Promise<StepResult> {
+  const previous = typeof attempt.payload?.previous === 'string' ? attempt.payload.previous : null;
   await providers.codex.checkCredentials(signal);
   const environment = await providers.codex.resolveEnvironment(run.repository, run.codexEnvironment ?? '', signal);
-  const marker = taskMarker(run.id);
+  const notes = attempt.notes;
+  const marker = taskMarker(run.id, notes ? attempt.number : undefined);
   // Only an earlier try or attempt can have created a task for this run: the first one need not look.
   const mayExist = run.codexTaskId === null && (attempt.number > 1 || attempt.tries > 1);
-  const search = mayExist ? await providers.codex.findTaskByMarker(environment.id, marker, run.createdAt, signal) : null;
+  const since = notes ? attempt.startedAt : run.createdAt;
+  const search = mayExist ? await providers.codex.findTaskByMarker(environment.id, marker, since, signal) : null;
   let taskId = run.codexTaskId ?? search?.taskId ?? null;
   const adopted = taskId !== null;
   let url: string;
+  let slotTakenAt: Date | null = null;
   if (taskId) {
     url = (await providers.codex.getTask(taskId, signal)).url;
   } else {
     // A task in flight counts against the credential set's limit from here until APPLY sees it finish.
-    const wait = await capacity.takeCodexSlot();
-    if (wait) return { kind: 'wait', message: wait.message, waitingFor: wait };
+    const slot = await capacity.takeCodexSlot();
+    if ('wait' in slot) return { kind: 'wait', message: slot.wait.message, waitingFor: slot.wait };
+    slotTakenAt = slot.takenAt;
+    // A revision starts from the pull request's change as the reviewer sees it (Codex's pre_apply_patch).
+    const startingDiff = run.revision
+      ? await providers.git.diff({ repository: run.repository, fromSha: run.revision.fromSha, toSha: run.revision.headSha, auth: await providers.gitAuth(), signal })
+      : undefined;
     await guard();
     let task;
     try {
       // Once sent, the create runs to its end: cut off, Codex might make the task without the run knowing it.
       task = await providers.codex.submitTask(
-        { environmentId: environment.id, branch: run.baseBranch, prompt: run.phase!.prompt, bestOfN: run.codexBestOfN, marker },
+        { environmentId: environment.id, branch: run.baseBranch, prompt: promptOf(run, notes, previous), bestOfN: run.codexBestOfN, marker, startingDiff },
         deadline,
       );
     } catch (error) {
@@ -62,7 +90,7 @@ async function submitPhase({ run, providers, artifacts, signal, deadline, attemp
     message: how,
     outputs: { codexTaskId: taskId, codexTaskUrl: url, codexEnvironment: environment.id },
     artifacts: [{ kind: ArtifactKind.CODEX_TASK, location: url }, log],
-    payload: { taskId, url, environmentId: environment.id, adopted, ...(search ? { search } : {}) },
+    payload: { taskId, url, environmentId: environment.id, adopted, ...(slotTakenAt ? { codexSlotTakenAt: slotTakenAt.toISOString() } : {}), ...(search ? { search } : {}) },
   };
 }
 

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { CredentialSet } from '../entities/index.js';
 import { createCodexCloudClient, type CodexCloud } from './codex-cloud/index.js';
 import { createGit, type Git, type GitAuth } from './git/index.js';
-import { createGitHub, type AccessIssue, type GitHub, type RepoState, type UpsertPullRequestInput, type PullRequestRef } from './github/index.js';
+import { createGitHub, type AccessIssue, type GitHub, type PhaseBranch, type RepoState, type UpsertPullRequestInput, type PullRequestRef } from './github/index.js';
 import type { TokenLimits } from './github/request.js';
 import { readSecret } from './secrets.js';
 
@@ -22,6 +22,7 @@ export interface Providers {
     upsertPullRequest(input: Omit<UpsertPullRequestInput, 'signal'>, signal?: AbortSignal): Promise<PullRequestRef>;
     closePullRequest(input: { pullRequestId: string; comment: string }, signal?: AbortSignal): Promise<void>;
     deleteBranch(input: { repository: string; branch: string; oid: string }, signal?: AbortSignal): Promise<boolean>;
+    phaseBranches(input: { repository: string; branches: readonly string[] }, signal?: AbortSignal): Promise<PhaseBranch[]>;
   };
   /** The GitHub token for git over HTTPS (read now; a missing secret is a CREDENTIALS error naming it). */
   gitAuth(): Promise<GitAuth>;
@@ -64,6 +65,7 @@ export function createProviders(
       upsertPullRequest: async (input, signal) => (await connect()).upsertPullRequest({ ...input, signal }),
       closePullRequest: async (input, signal) => (await connect()).closePullRequest({ ...input, signal }),
       deleteBranch: async (input, signal) => (await connect()).deleteBranch({ ...input, signal }),
+      phaseBranches: async (input, signal) => (await connect()).phaseBranches({ ...input, signal }),
     },
     gitAuth: async () => ({ token: await readSecret(tokenRef), secretRef: tokenRef }),
     branchUrl: (repository, branch) => `${webBase}/${repository}/tree/${encodeURIComponent(branch).replace(/%2F/g, '/')}`,

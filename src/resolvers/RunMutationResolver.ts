@@ -30,6 +30,7 @@ export class RunMutationResolver {
       runId: input.runId,
       mode: input.mode,
       confirmRestart: input.confirmRestart,
+      notes: input.notes,
     });
     return { run: run && presentRun(run), userErrors };
   }

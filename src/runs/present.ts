@@ -1,3 +1,4 @@
+import { NOTES_ANSWER } from '../interfaces.js';
 import { RetryMode } from '../schema/enums.js';
 import type { Artifact, RunEventType, RunFailure, SpecWorkflowRunType, StepAttemptType } from '../schema/run.js';
 import type { StepAttempt } from './db/attempts.js';
@@ -5,6 +6,8 @@ import type { WorkflowArtifact } from './db/artifacts.js';
 import type { RunEvent } from './db/events.js';
 import type { Run } from './db/runs.js';
 import { remediationFor } from './remediation.js';
+
+const link = (pr: { number: number; url: string }) => ({ number: pr.number, url: pr.url });
 
 /** How a run reads to API clients. Outside URLs stay as they are; stored files get a download route. */
 export function presentRun(run: Run): SpecWorkflowRunType {
@@ -16,6 +19,16 @@ export function presentRun(run: Run): SpecWorkflowRunType {
     featureId: run.featureId,
     repository: run.repository,
     baseBranch: run.baseBranch,
+    rootBranch: run.rootBranch,
+    stack: run.stack,
+    stackedOn: run.stackedOn && {
+      ...run.stackedOn,
+      pullRequest: link(run.stackedOn.pullRequest),
+      below: (run.stackedOn.below ?? []).map((b) => ({ phaseId: b.phaseId, pullRequest: link(b.pullRequest) })),
+    },
+    revises: run.revision && link(run.revision.pullRequest),
+    phaseRequest: run.phaseRequest,
+    notes: run.notes,
     tasksPath: run.tasksPath,
     version: run.version,
     sandbox: run.sandbox,
@@ -42,13 +55,17 @@ export function presentRun(run: Run): SpecWorkflowRunType {
 export function presentFailure(run: Run): RunFailure | null {
   if (!run.failureCode) return null;
   const resumable = run.failureResumable ?? remediationFor(run.failureCode).resumable;
+  const notesRequired = NOTES_ANSWER.includes(run.failureCode);
   return {
     code: run.failureCode,
     step: run.failureStep,
     message: run.failureMessage ?? '',
     remediation: run.failureRemediation ?? remediationFor(run.failureCode).remediation,
     retryModes: resumable ? [RetryMode.RESUME, RetryMode.RESTART] : [RetryMode.RESTART],
-    retryAdvice: resumable
+    notesRequired,
+    retryAdvice: notesRequired
+      ? `RESUME with notes submits the phase to Codex again as a new task of this run, with its last message and your notes (what it should know or do); RESTART starts a new run from discovery and needs confirmRestart.`
+      : resumable
       ? `RESUME re-runs the ${run.failureStep ?? 'failed'} step with the stored outputs (no new Codex task when one exists); RESTART starts a new run from discovery and needs confirmRestart.`
       : `RESUME is not offered: repeating the ${run.failureStep ?? 'failed'} step with the same inputs would fail the same way. RESTART starts a new run from discovery and needs confirmRestart.`,
   };
@@ -68,6 +85,7 @@ export function presentAttempt(s: StepAttempt): StepAttemptType {
     message: s.message,
     payload: s.payload,
     errorCode: s.error?.code ?? null,
+    notes: s.notes,
     source: s,
   };
 }

@@ -53,20 +53,20 @@ export const GUIDANCE: Record<FailureCode, Guidance> = {
     resumable: false,
   },
   [FailureCode.CODEX_TASK_FAILED]: {
-    remediation: 'Open the Codex task to read why it failed; fix the cause (environment setup, prompt, quota), then RESTART to submit a new task.',
-    resumable: false,
+    remediation: 'Open the Codex task to read why it failed. RESUME with notes submits the phase again as a new Codex task with your notes; or fix the cause (environment setup, quota) and RESTART.',
+    resumable: true,
   },
   [FailureCode.CODEX_TIMEOUT]: {
     remediation: 'The Codex task did not finish before the deadline. Check it on Codex Cloud: RESUME polls the same task again; RESTART submits a new one.',
     resumable: true,
   },
   [FailureCode.NO_DIFF]: {
-    remediation: 'Codex finished without a change; its message above says why (often a question). Answer it in tasks.md or the spec, then RESTART.',
-    resumable: false,
+    remediation: 'Codex finished without a change; its message above says why (often a question). Answer it: RESUME with notes submits the phase again with its last message and your answer; or change tasks.md or the spec and RESTART.',
+    resumable: true,
   },
   [FailureCode.MERGE_CONFLICT]: {
-    remediation: 'The patch conflicts with the base branch. Download the PATCH and CONFLICT_REPORT artifacts and resolve by hand, or RESTART so Codex works on the current base.',
-    resumable: false,
+    remediation: 'The patch conflicts with the base branch. RESUME with notes submits the phase again on the current base with your notes; or download the PATCH and CONFLICT_REPORT artifacts and resolve by hand.',
+    resumable: true,
   },
   [FailureCode.PATCH_FAILED]: {
     remediation: 'git could not apply the patch (see APPLY_OUTPUT). RESTART so Codex works on the current base branch.',
@@ -95,6 +95,18 @@ export const GUIDANCE: Record<FailureCode, Guidance> = {
   [FailureCode.WORKER_LOST]: {
     remediation: 'The worker running this step stopped and the step ran out of retries. Check the workers, then RESUME.',
     resumable: true,
+  },
+  [FailureCode.PHASE_NOT_FOUND]: {
+    remediation: 'tasks.md on the base branch has no phase with that id: check the phase headings (Phase <id>: …), then RESTART with an id it has, or without phaseId.',
+    resumable: false,
+  },
+  [FailureCode.PHASE_DONE]: {
+    remediation: 'Every task of that phase is done already. To have Codex do it again, RESTART with confirmRedo: true; to go on, RESTART without phaseId.',
+    resumable: false,
+  },
+  [FailureCode.BASE_MOVED]: {
+    remediation: 'The phase branch this stacked run builds on changed (pushed to, or merged) and the change no longer applies to its new head. RESTART with stack: true so Codex works on top of it again.',
+    resumable: false,
   },
   [FailureCode.INTERNAL]: {
     remediation: 'An unexpected error; the message above and the service log (search for the run id) say more. RESUME once the cause is fixed.',

@@ -1,6 +1,6 @@
 import { inTransaction } from '../db/transaction.js';
 import { CredentialSet } from '../entities/index.js';
-import { ArtifactKind, CREDENTIAL_FAILURES, FINAL_RUN_STATUSES, RunStatus, Service, Step, UserErrorCode, type UserErrorData } from '../interfaces.js';
+import { ArtifactKind, CREDENTIAL_FAILURES, FailureCode, FINAL_RUN_STATUSES, NOTES_ANSWER, RunStatus, Service, Step, UserErrorCode, type UserErrorData } from '../interfaces.js';
 import { enqueueStep } from '../jobs/queues.js';
 import { RetryMode } from '../schema/enums.js';
 import { checkCredentials } from '../providers/preflight.js';
@@ -11,7 +11,7 @@ import { lockRun, NO_FAILURE, type Run } from './db/runs.js';
 import { announce } from './events.js';
 import { getRun } from './queries.js';
 import { remediationFor } from './remediation.js';
-import { createRun, type RunServices } from './start.js';
+import { createRun, MAX_NOTES, type RunServices } from './start.js';
 import { moveRun } from './transitions.js';
 
 /** The outside services the steps from `step` onwards need credentials for. */
@@ -27,9 +27,26 @@ type Outcome = { run: Run | null; userErrors: UserErrorData[] };
  * A failure caused by credentials is checked first: while the secret is still broken the retry halts at
  * once with the same guidance, and the refusal is written to the run's event log.
  */
-async function resume(svc: RunServices, run: Run): Promise<Outcome> {
+async function resume(svc: RunServices, run: Run, notes: string | null): Promise<Outcome> {
   if (run.status !== RunStatus.FAILED || !run.failureStep) {
     return { run: null, userErrors: [{ code: UserErrorCode.NOT_RESUMABLE, field: 'runId', message: `Run ${run.id} is ${run.status}; only a FAILED run can be resumed.` }] };
+  }
+  // What only an answer can mend is submitted again, with the answer; notes go nowhere else.
+  const answered = run.failureCode !== null && NOTES_ANSWER.includes(run.failureCode);
+  if (answered && !notes) {
+    return {
+      run: null,
+      userErrors: [{ code: UserErrorCode.NOTES_REQUIRED, field: 'notes', message: `${run.failureCode} is answered by submitting the phase again with your notes: pass notes (what Codex should know or do).` }],
+    };
+  }
+  if (!answered && notes) {
+    return {
+      run: null,
+      userErrors: [{ code: UserErrorCode.NOTES_NOT_APPLICABLE, field: 'notes', message: `RESUME of ${run.failureCode} at ${run.failureStep} sends nothing to Codex, so notes would go nowhere; leave them out.` }],
+    };
+  }
+  if (notes !== null && (notes.trim() === '' || notes.length > MAX_NOTES)) {
+    return { run: null, userErrors: [{ code: UserErrorCode.INVALID_NOTES, field: 'notes', message: `notes must be 1 to ${MAX_NOTES} characters.` }] };
   }
   if (run.failureResumable === false) {
     return {
@@ -37,7 +54,8 @@ async function resume(svc: RunServices, run: Run): Promise<Outcome> {
       userErrors: [{ code: UserErrorCode.NOT_RESUMABLE, field: 'mode', message: `${run.failureCode} at ${run.failureStep} cannot be resumed: ${run.failureRemediation ?? ''} Use RESTART with confirmRestart: true.` }],
     };
   }
-  const failedStep = run.failureStep;
+  // An answer goes to Codex: the run goes back to SUBMIT, as a new task, whatever step found the failure.
+  const failedStep = answered ? Step.SUBMIT : run.failureStep;
   if (run.failureCode && CREDENTIAL_FAILURES.includes(run.failureCode)) {
     const credentialSet = await svc.ds.getRepository(CredentialSet).findOneByOrFail({ id: run.credentialSetId });
     // Only broken credentials halt the retry: a service that could not be reached says nothing about them.
@@ -71,14 +89,18 @@ async function resume(svc: RunServices, run: Run): Promise<Outcome> {
       run.id,
       `${failedStep.toLowerCase()}-${attempt}-retry-context.json`,
       ArtifactKind.RETRY_CONTEXT,
-      JSON.stringify({ mode: 'RESUME', step: failedStep, attempt, previous: { code: run.failureCode, message: run.failureMessage } }, null, 2),
+      JSON.stringify({ mode: 'RESUME', step: failedStep, attempt, previous: { code: run.failureCode, message: run.failureMessage }, ...(notes ? { notes } : {}) }, null, 2),
       'application/json',
     );
     await recordArtifacts(tx, run.id, failedStep, attempt, [context]);
+    // A new Codex task: the old one's outputs go (and, after a conflict, the old base: Codex works on the current one).
+    const fresh = answered
+      ? { codexTaskId: null, codexTaskUrl: null, commitSha: null, ...(run.failureCode === FailureCode.MERGE_CONFLICT ? { baseSha: null } : {}) }
+      : {};
     await moveRun(tx, locked, RunStatus.QUEUED, {
-      ...NO_FAILURE, finishedAt: null, currentStep: failedStep, statusMessage: `resumed at ${failedStep}`,
-    }, { retry: 'RESUME', step: failedStep, attempt });
-    return enqueueStep(tx, svc.boss, run.id, failedStep, attempt);
+      ...NO_FAILURE, ...fresh, finishedAt: null, currentStep: failedStep, statusMessage: `resumed at ${failedStep}${notes ? ' with notes for Codex' : ''}`,
+    }, { retry: 'RESUME', step: failedStep, attempt, ...(notes ? { notes } : {}) });
+    return enqueueStep(tx, svc.boss, run.id, failedStep, attempt, notes ? { notes, payload: { previous: run.failureMessage } } : {});
   });
   if (outcome === null) return { run: null, userErrors: [{ code: UserErrorCode.NOT_RESUMABLE, field: 'runId', message: `Run ${run.id} changed meanwhile; read it again.` }] };
   await announce(svc.db, run.id, outcome);
@@ -101,7 +123,12 @@ async function restart(svc: RunServices, run: Run, confirmed: boolean): Promise<
       createRun(tx, svc.boss, {
         repository: run.repository,
         featureId: run.featureId,
-        baseBranch: run.baseBranch,
+        // A restart starts where the run was asked to, and decides again whether to stack.
+        baseBranch: run.rootBranch,
+        stack: run.stack,
+        phaseRequest: run.phaseRequest,
+        confirmRedo: run.confirmRedo,
+        notes: run.notes,
         credentialSetId: run.credentialSetId,
         codexEnvironment: run.codexEnvironment,
         codexBestOfN: run.codexBestOfN,
@@ -120,8 +147,11 @@ async function restart(svc: RunServices, run: Run, confirmed: boolean): Promise<
   }
 }
 
-export async function retryRun(svc: RunServices, input: { runId: string; mode: RetryMode; confirmRestart?: boolean | null }): Promise<Outcome> {
+export async function retryRun(
+  svc: RunServices,
+  input: { runId: string; mode: RetryMode; confirmRestart?: boolean | null; notes?: string | null },
+): Promise<Outcome> {
   const run = await getRun(svc.db, input.runId);
   if (!run) return { run: null, userErrors: [{ code: UserErrorCode.NOT_FOUND, field: 'runId', message: `No run ${input.runId}.` }] };
-  return input.mode === RetryMode.RESUME ? resume(svc, run) : restart(svc, run, input.confirmRestart === true);
+  return input.mode === RetryMode.RESUME ? resume(svc, run, input.notes ?? null) : restart(svc, run, input.confirmRestart === true);
 }

@@ -22,7 +22,15 @@ export interface StartInput {
   codexEnvironment?: string | null;
   bestOfN?: number | null;
   idempotencyKey?: string | null;
+  stack?: boolean | null;
+  phaseId?: string | null;
+  confirmRedo?: boolean | null;
+  notes?: string | null;
 }
+
+/** Notes to Codex: enough for a careful answer, far from a prompt-sized document. */
+export const MAX_NOTES = 20_000;
+const PHASE_ID = /^(?:\d+(?:\.\d+)*[a-z]?|[A-Z])$/;
 
 // git check-ref-format, simplified to what a branch name given by a client may contain.
 const BRANCH = /^(?!\/|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\/$|.*\.$)[^\x00-\x20~^:?*[\\\x7f]{1,255}$/;
@@ -44,6 +52,12 @@ function validate(input: StartInput, credentialSet: CredentialSet | null): UserE
   }
   if (input.bestOfN != null && (!Number.isInteger(input.bestOfN) || input.bestOfN < 1 || input.bestOfN > 4)) {
     errors.push({ code: UserErrorCode.INVALID_BEST_OF_N, field: 'bestOfN', message: 'bestOfN must be 1 to 4 (how many solutions Codex works out).' });
+  }
+  if (input.phaseId != null && !PHASE_ID.test(input.phaseId)) {
+    errors.push({ code: UserErrorCode.INVALID_PHASE_ID, field: 'phaseId', message: `"${input.phaseId.slice(0, 50)}" is not a phase id (3, 3.10, 5b or A, as in "## Phase 3: …").` });
+  }
+  if (input.notes != null && (input.notes.trim() === '' || input.notes.length > MAX_NOTES)) {
+    errors.push({ code: UserErrorCode.INVALID_NOTES, field: 'notes', message: `notes must be 1 to ${MAX_NOTES} characters.` });
   }
   if (input.idempotencyKey != null && (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200)) {
     errors.push({ code: UserErrorCode.INVALID_IDEMPOTENCY_KEY, field: 'idempotencyKey', message: 'idempotencyKey must be 1 to 200 characters.' });
@@ -110,6 +124,10 @@ export async function startRun(svc: RunServices, input: StartInput): Promise<{ r
         idempotencyKey: input.idempotencyKey ?? null,
         sandbox: credentialSet!.sandbox,
         retryOf: null,
+        stack: input.stack === true,
+        phaseRequest: input.phaseId ?? null,
+        confirmRedo: input.confirmRedo === true,
+        notes: input.notes ?? null,
       }),
     );
     await announce(svc.db, runId, version);

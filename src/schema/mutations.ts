@@ -16,6 +16,17 @@ export class StartSpecPhaseInput {
   bestOfN?: number | null;
   @Field(() => String, { nullable: true, description: 'The same key returns the same run instead of starting another.' })
   idempotencyKey?: string | null;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Work on the phase after the newest one in review, on top of its branch; the pull request goes against that branch.',
+  })
+  stack?: boolean | null;
+  @Field(() => String, { nullable: true, description: 'Run this phase (its id in tasks.md) instead of the next open one; in review, it is revised.' })
+  phaseId?: string | null;
+  @Field(() => Boolean, { nullable: true, description: 'Needed (true) to run a phaseId whose tasks are all done again.' })
+  confirmRedo?: boolean | null;
+  @Field(() => String, { nullable: true, description: 'Notes for Codex; on a phase in review they revise its pull request with a new commit.' })
+  notes?: string | null;
 }
 
 @ObjectType()
@@ -30,6 +41,11 @@ export class RetryRunInput {
   @Field(() => RetryMode) mode: RetryMode;
   @Field(() => Boolean, { nullable: true, description: 'Required (true) for RESTART, which submits a new Codex task.' })
   confirmRestart?: boolean | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'RESUME of NO_DIFF, CODEX_TASK_FAILED or MERGE_CONFLICT: submitted to Codex with the phase and its last message, as a new task of this run.',
+  })
+  notes?: string | null;
 }
 
 @ObjectType()

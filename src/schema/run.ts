@@ -49,6 +49,7 @@ export class StepAttemptType {
   @Field(() => JSONObject, { nullable: true, description: 'The latest structured payload the step reported.' })
   payload: Record<string, unknown> | null;
   @Field(() => FailureCode, { nullable: true }) errorCode: FailureCode | null;
+  @Field(() => String, { nullable: true, description: 'The operator\'s notes this attempt took to Codex.' }) notes: string | null;
   /** The row it was read from (its wait is resolved with a live position); not a field. */
   source: import('../entities/index.js').StepAttempt;
 }
@@ -73,6 +74,29 @@ export class RunFailure {
   retryModes: RetryMode[];
   @Field({ description: 'Why the retry modes are what they are.' })
   retryAdvice: string;
+  @Field({ description: 'RESUME needs notes: the failure is answered by submitting the phase to Codex again with them.' })
+  notesRequired: boolean;
+}
+
+@ObjectType({ description: 'A pull request a run points at.' })
+export class PullRequestLink {
+  @Field(() => Int) number: number;
+  @Field() url: string;
+}
+
+@ObjectType({ description: 'A phase in review under a stacked run.' })
+export class StackedPhase {
+  @Field() phaseId: string;
+  @Field(() => PullRequestLink) pullRequest: PullRequestLink;
+}
+
+@ObjectType({ description: 'The phase branch (and its pull request in review) a stacked run builds on.' })
+export class StackedOnInfo {
+  @Field() phaseId: string;
+  @Field() branch: string;
+  @Field() headSha: string;
+  @Field(() => PullRequestLink) pullRequest: PullRequestLink;
+  @Field(() => [StackedPhase], { description: 'The phases in review under it, lowest first.' }) below: StackedPhase[];
 }
 
 @ObjectType({ description: 'A generated output kept for the run: patch, log, conflict report, ...' })
@@ -107,7 +131,14 @@ export class SpecWorkflowRunType {
   @Field(() => Step, { nullable: true }) currentStep: Step | null;
   @Field(() => String, { nullable: true }) featureId: string | null;
   @Field() repository: string;
-  @Field() baseBranch: string;
+  @Field({ description: 'The branch the run builds on and opens its pull request against (a phase branch when stacked).' }) baseBranch: string;
+  @Field({ description: 'The branch the run was asked to start from.' }) rootBranch: string;
+  @Field({ description: 'Asked to stack on the newest phase in review.' }) stack: boolean;
+  @Field(() => StackedOnInfo, { nullable: true, description: 'What a stacked run builds on.' }) stackedOn: StackedOnInfo | null;
+  @Field(() => PullRequestLink, { nullable: true, description: 'The pull request in review this run revises with a new commit.' })
+  revises: PullRequestLink | null;
+  @Field(() => String, { nullable: true, description: 'The phase asked for by id.' }) phaseRequest: string | null;
+  @Field(() => String, { nullable: true, description: 'The notes for Codex given at start.' }) notes: string | null;
   @Field(() => String, { nullable: true }) tasksPath: string | null;
   @Field(() => Int, { description: 'Sequence number of the latest event: 1, 2, 3 … with no gap.' }) version: number;
   @Field({ description: 'True when the run used the local emulators, not Codex Cloud and GitHub.' }) sandbox: boolean;

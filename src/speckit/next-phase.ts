@@ -1,5 +1,5 @@
 import { parseTasks } from './parse.js';
-import type { Discovery, ParsedTasks, Phase, TaskCounts } from './types.js';
+import type { Discovery, ParsedTasks, Phase, PhaseReport, TaskCounts } from './types.js';
 
 /**
  * The next incomplete phase: the one directly holding the first open task that lies inside any phase.
@@ -10,21 +10,26 @@ export function nextPhase(parsed: ParsedTasks): Discovery {
   const { file } = parsed;
   if (parsed.errors.length > 0) return { status: 'INVALID', file, errors: parsed.errors };
   const counts = countTasks(parsed);
+  const phases = parsed.phases.map((phase) => report(parsed, phase));
   const first = parsed.tasks.find((task) => task.state === 'open' && task.phase !== null);
-  if (!first) return { status: 'NO_WORK', file, counts };
-  const phase: Phase = parsed.phases.find((candidate) => candidate.line === first.phase!.line)!;
+  if (!first) return { status: 'NO_WORK', file, counts, phases };
+  const phase = phases.find((candidate) => candidate.line === first.phase!.line)!;
+  return { status: 'PHASE', file, counts, phase, phases };
+}
+
+function report(parsed: ParsedTasks, phase: Phase): PhaseReport {
   const own = parsed.tasks.filter((task) => task.phase?.line === phase.line);
   return {
-    status: 'PHASE',
-    file,
-    counts,
-    phase: {
-      ...phase,
-      openTasks: own.filter((task) => task.state === 'open'),
-      doneTasks: own.filter((task) => task.state === 'done'),
-      droppedTasks: own.filter((task) => task.state === 'dropped'),
-    },
+    ...phase,
+    openTasks: own.filter((task) => task.state === 'open'),
+    doneTasks: own.filter((task) => task.state === 'done'),
+    droppedTasks: own.filter((task) => task.state === 'dropped'),
   };
+}
+
+/** A phase of a discovery by its id (the first with that id); null when tasks.md has none. */
+export function phaseById(discovery: Extract<Discovery, { phases: PhaseReport[] }>, id: string): PhaseReport | null {
+  return discovery.phases.find((phase) => phase.id === id) ?? null;
 }
 
 /** Parses and answers in one call. Never throws, whatever the input. */

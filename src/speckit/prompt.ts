@@ -6,6 +6,8 @@ export interface PhasePromptInput {
   featureDir: string;
   hasPlan: boolean;
   hasSpec: boolean;
+  /** The operator asked for this phase again although its tasks are done: they are all to be done again. */
+  redo?: boolean;
 }
 
 /**
@@ -13,7 +15,10 @@ export interface PhasePromptInput {
  * "only phase N" switch, so the prompt says it; it also stops to ask when a checklist has open items,
  * which an unattended run must answer in advance. Same input, same text.
  */
-export function buildPhasePrompt({ phase, featureDir, hasPlan, hasSpec }: PhasePromptInput): string {
+export function buildPhasePrompt(input: PhasePromptInput): string {
+  // A redo lists the done tasks as the ones to do: the same rules then apply to them.
+  const phase = input.redo ? { ...input.phase, openTasks: [...input.phase.openTasks, ...input.phase.doneTasks].sort((a, b) => a.line - b.line), doneTasks: [] } : input.phase;
+  const { featureDir, hasPlan, hasSpec } = input;
   const dir = featureDir.replace(/\/+$/, '');
   const tasksFile = `${dir}/tasks.md`;
   const name = phaseName(phase);
@@ -28,7 +33,9 @@ export function buildPhasePrompt({ phase, featureDir, hasPlan, hasSpec }: PhaseP
     phase.parent
       ? `This phase is part of ${phaseName(phase.parent)} (line ${phase.parent.line}); only the tasks listed here belong to this run.`
       : null,
-    `Open tasks of ${name} (heading at line ${phase.line} of ${tasksFile}):`,
+    input.redo
+      ? `The operator asked for ${name} to be done again: its tasks are marked done already, redo them (heading at line ${phase.line} of ${tasksFile}):`
+      : `Open tasks of ${name} (heading at line ${phase.line} of ${tasksFile}):`,
     ...phase.openTasks.map(taskLine),
     phase.doneTasks.length > 0
       ? `Already done in this phase, leave as they are: ${phase.doneTasks.map(taskName).join(', ')}.`
@@ -42,7 +49,9 @@ export function buildPhasePrompt({ phase, featureDir, hasPlan, hasSpec }: PhaseP
     guides.length > 0
       ? `2. Follow ${guides.join(' and ')} (design, file layout, requirements).`
       : `2. ${dir} has no plan.md or spec.md; follow the task descriptions and the code already in the repository.`,
-    `3. When a task is finished, change its checkbox from "[ ]" to "[X]" in ${tasksFile}. Change nothing else in that file.`,
+    input.redo
+      ? `3. Leave the checkboxes of ${tasksFile} as they are ("[X]"). Change nothing else in that file.`
+      : `3. When a task is finished, change its checkbox from "[ ]" to "[X]" in ${tasksFile}. Change nothing else in that file.`,
     `4. This run is unattended: no one can answer questions. If checklists under ${dir}/checklists/ have open items, do not stop to ask; note them in your summary and proceed with the implementation.`,
     `5. Do the tasks in the order listed; only tasks marked [P] are independent of each other.`,
     `6. If the $speckit-implement skill is not installed, follow the /speckit.implement workflow for this phase with the same rules.`,

@@ -83,6 +83,7 @@ export interface TaskCounts {
   outside: number;
 }
 
+/** A phase with the tasks it holds directly. Discovery reports every phase so a caller can pick one by id. */
 export interface PhaseReport extends Phase {
   /** Tasks the phase holds directly (not those of its sub-phases), in document order. */
   openTasks: Task[];
@@ -91,6 +92,6 @@ export interface PhaseReport extends Phase {
 }
 
 export type Discovery =
-  | { status: 'PHASE'; file: string; phase: PhaseReport; counts: TaskCounts }
-  | { status: 'NO_WORK'; file: string; counts: TaskCounts }
+  | { status: 'PHASE'; file: string; phase: PhaseReport; counts: TaskCounts; phases: PhaseReport[] }
+  | { status: 'NO_WORK'; file: string; counts: TaskCounts; phases: PhaseReport[] }
   | { status: 'INVALID'; file: string; errors: SpecError[] };

@@ -101,8 +101,8 @@ describe('queries', () => {
     // 25 runs, one second apart, three repositories, alternating statuses.
     for (let i = 0; i < 25; i++) {
       await svc.app.ds.query(
-        `INSERT INTO spec_workflow_run (repository, feature_id, base_branch, status, credential_set_id, created_at)
-         VALUES ($1, $2, 'main', $3, $4, now() - make_interval(secs => $5))`,
+        `INSERT INTO spec_workflow_run (repository, feature_id, base_branch, root_branch, status, credential_set_id, created_at)
+         VALUES ($1, $2, 'main', 'main', $3, $4, now() - make_interval(secs => $5))`,
         [`acme/repo${i % 3}`, `00${i % 5}-feature`, i % 2 ? 'FAILED' : 'SUCCEEDED', setId, 100 - i],
       );
     }

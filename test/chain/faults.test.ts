@@ -10,7 +10,7 @@ import { expectGapless, startWorld, type World } from '../support/world.js';
 // The fault campaign of issue 11, with real worker processes: paused past their take-over, killed after
 // an outside call, and runs cancelled in the middle of publishing.
 
-const FINAL = ['SUCCEEDED', 'FAILED', 'CANCELLED', 'NO_WORK', 'SKIPPED'];
+const FINAL = ['SUCCEEDED', 'IN_REVIEW', 'FAILED', 'CANCELLED', 'NO_WORK', 'SKIPPED'];
 
 /** No event moves anything out of a final state (a stale worker's note keeps from = to). */
 function expectNoExitFromFinal(events: { from: string | null; to: string }[]): void {

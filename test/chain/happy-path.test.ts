@@ -43,8 +43,9 @@ test('a run goes from tasks written to pull request open, and reports task id, b
 });
 
 test('no secret appears in any log line, event, step message or artifact', async () => {
-  const { run: started } = await world.start();
-  await world.waitFor(started.id);
+  // Phase 1 is in review after the first test: revise it, so that every step runs again.
+  const { run: started } = await world.start({ phaseId: '1', notes: 'Keep the greeting short.' });
+  expect((await world.waitFor(started.id)).status).toBe('SUCCEEDED');
   const auth = JSON.parse(await readFile(world.sandbox.credentialSet.codexAuthRef.slice('file:'.length), 'utf8'));
   const secrets = [
     (await readFile(world.sandbox.credentialSet.githubTokenRef.slice('file:'.length), 'utf8')).trim(),

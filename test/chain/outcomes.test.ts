@@ -49,7 +49,7 @@ test('no diff: the run fails NO_DIFF with the agent\'s own words and does not lo
   const { run: started } = await world.start();
   const run = await world.waitFor(started.id);
   expect(run.status).toBe('FAILED');
-  expect(run.failure).toMatchObject({ code: 'NO_DIFF', step: 'APPLY', retryModes: ['RESTART'] });
+  expect(run.failure).toMatchObject({ code: 'NO_DIFF', step: 'APPLY', retryModes: ['RESUME', 'RESTART'], notesRequired: true });
   expect(run.failure.message).toContain('Which greeting language should I use?');
   expect(run.steps.find((s: any) => s.step === 'APPLY').tries).toBe(1);
 });
@@ -101,15 +101,20 @@ test('PR creation fails, then RESUME completes with the stored diff and exactly 
   expectGapless(await world.events(started.id));
 });
 
-test('a repeat of the same phase reuses the branch and the open pull request', async () => {
-  const before = world.sandbox.github.pullRequests('sandbox/widgets').length;
+test('a phase in review is not redone: the next start ends IN_REVIEW naming the pull request, with no Codex task and nothing pushed', async () => {
+  const prsBefore = world.sandbox.github.pullRequests('sandbox/widgets');
+  const branchesBefore = await branchesOf(bare);
+  const tasksBefore = world.codexTasksCreated();
   const { run: started } = await world.start();
   const run = await world.waitFor(started.id);
-  expect(run.status).toBe('SUCCEEDED');
-  const prs = world.sandbox.github.pullRequests('sandbox/widgets');
-  expect(prs.length).toBe(before);
-  expect(prs.filter((p) => p.headRefName === run.outputs.branch)).toHaveLength(1);
-  expect((await branchesOf(bare)).filter((b) => b === run.outputs.branch)).toHaveLength(1);
+  expect(run.status).toBe('IN_REVIEW');
+  const pr = prsBefore.find((p) => p.headRefName === 'spec-chain/001-greeting/phase-1')!;
+  expect(run.statusMessage).toContain(`#${pr.number}`);
+  expect(run.outputs).toMatchObject({ branch: pr.headRefName, pullRequestNumber: pr.number, pullRequestUrl: pr.url });
+  expect(run.steps.map((s: any) => s.state)).toEqual(['SUCCEEDED', 'SKIPPED', 'SKIPPED', 'SKIPPED', 'SKIPPED']);
+  expect(world.codexTasksCreated()).toBe(tasksBefore);
+  expect(world.sandbox.github.pullRequests('sandbox/widgets')).toEqual(prsBefore);
+  expect(await branchesOf(bare)).toEqual(branchesBefore);
 });
 
 test('no remaining phases: NO_WORK after discovery, later steps SKIPPED, nothing submitted', async () => {
@@ -134,8 +139,9 @@ test('malformed tasks.md: fails at discovery with the file and line', async () =
 
 test('an active run of the same feature blocks a second start (RUN_ACTIVE); the same idempotency key returns the same run; cancel ends it', async () => {
   world.sandbox.codex.script({ kind: 'implement', pendingPolls: 50 });
-  const first = await world.start({ idempotencyKey: 'moonmind-42' });
-  const again = await world.start({ idempotencyKey: 'moonmind-42' });
+  // Phase 1 is in review by now: asked for by id, it is revised.
+  const first = await world.start({ idempotencyKey: 'moonmind-42', phaseId: '1' });
+  const again = await world.start({ idempotencyKey: 'moonmind-42', phaseId: '1' });
   expect(again.run.id).toBe(first.run.id);
   const second = await world.start();
   expect(second.run).toBeNull();
@@ -161,16 +167,18 @@ test('an active run of the same feature blocks a second start (RUN_ACTIVE); the 
 
 test('RESTART needs consent, then starts a new run linked by retryOf', async () => {
   world.sandbox.codex.script({ kind: 'no-diff', message: 'nothing to do?' });
-  const { run: started } = await world.start();
-  await world.waitFor(started.id);
+  // Phase 1 is in review by now: asked for by id with notes, its pull request is revised.
+  const { run: started } = await world.start({ phaseId: '1', notes: 'Say hello in French too.' });
+  expect((await world.waitFor(started.id)).failure.code).toBe('NO_DIFF');
   const refused = await retry({ runId: started.id, mode: 'RESTART' });
   expect(refused.userErrors[0]).toMatchObject({ code: 'CONFIRMATION_REQUIRED', field: 'confirmRestart' });
   const resumeRefused = await retry({ runId: started.id, mode: 'RESUME' });
-  expect(resumeRefused.userErrors[0]).toMatchObject({ code: 'NOT_RESUMABLE' });
+  expect(resumeRefused.userErrors[0]).toMatchObject({ code: 'NOTES_REQUIRED', field: 'notes' });
   const restarted = await retry({ runId: started.id, mode: 'RESTART', confirmRestart: true });
   expect(restarted.userErrors).toEqual([]);
   expect(restarted.run.retryOf).toBe(started.id);
-  expect((await world.waitFor(restarted.run.id)).status).toBe('SUCCEEDED');
+  const done = await world.waitFor(restarted.run.id);
+  expect(done.status, JSON.stringify(done.failure)).toBe('SUCCEEDED');
 });
 
 test('credentials expire between submit and publish: stopped before the push, no branch left, the secret named', async () => {

@@ -58,6 +58,10 @@ async function queuedRun(): Promise<{ runId: string; job: { id: string; data: St
       idempotencyKey: null,
       sandbox: false,
       retryOf: null,
+      stack: false,
+      phaseRequest: null,
+      confirmRedo: false,
+      notes: null,
     }),
   );
   const attempt = (await readAttempt(app.db, runId, Step.DISCOVER, 1))!;

@@ -125,7 +125,7 @@ describe('scope', () => {
 
   test('quality gates under a same-level non-phase heading are outside every phase: no work', () => {
     const discovery = discover(fixture('gates-outside.md'));
-    expect(discovery).toEqual({ status: 'NO_WORK', file: 'tasks.md', counts: { phases: 2, open: 0, done: 2, dropped: 0, outside: 3 } });
+    expect(discovery).toMatchObject({ status: 'NO_WORK', file: 'tasks.md', counts: { phases: 2, open: 0, done: 2, dropped: 0, outside: 3 } });
   });
 
   test('quality gates under a deeper heading stay inside the last phase: that phase is next', () => {

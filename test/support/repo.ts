@@ -59,3 +59,31 @@ export async function addFeatures(bare: string, count: number, first = 100): Pro
   }
   return ids;
 }
+
+/** Pushes one commit with the given files on top of an existing branch, as a reviewer's push would. */
+export async function pushCommitTo(bare: string, branch: string, files: Record<string, string>, message = 'a reviewer\'s change'): Promise<string> {
+  const work = await mkdtemp(join(tmpdir(), 'spec-chain-push-'));
+  try {
+    await git(['clone', '-q', '--branch', branch, bare, work]);
+    for (const [path, content] of Object.entries(files)) {
+      await mkdir(dirname(join(work, path)), { recursive: true });
+      await writeFile(join(work, path), content);
+    }
+    await git(['add', '-A'], work);
+    await git(['commit', '-q', '-m', message], work);
+    await git(['push', '-q', 'origin', branch], work);
+    return (await git(['rev-parse', 'HEAD'], work)).stdout.trim();
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The commit a branch (or any revision) of a bare repository names. */
+export async function revParse(bare: string, rev: string): Promise<string> {
+  return (await git(['rev-parse', '--verify', `${rev}^{commit}`], bare)).stdout.trim();
+}
+
+/** The parents of a commit. */
+export async function parentsOf(bare: string, sha: string): Promise<string[]> {
+  return (await git(['rev-list', '--parents', '-n', '1', sha], bare)).stdout.trim().split(' ').slice(1);
+}

@@ -25,7 +25,7 @@ export function collect(
   client: Client,
   runId: string,
   afterVersion: number | null,
-  until: (update: any) => boolean = (u) => ['SUCCEEDED', 'FAILED', 'NO_WORK', 'CANCELLED'].includes(u.run.status) && u.event.step === null,
+  until: (update: any) => boolean = (u) => ['SUCCEEDED', 'IN_REVIEW', 'FAILED', 'NO_WORK', 'CANCELLED'].includes(u.run.status) && u.event.step === null,
 ): { updates: any[]; done: Promise<any[]>; stop: () => void } {
   const updates: any[] = [];
   let stop = () => {};

@@ -11,10 +11,10 @@ export const RUN_FIELDS = `id status statusMessage featureId repository version 
   phase { id title openTaskIds }
   steps { step state attempt tries message errorCode startedAt finishedAt }
   outputs { codexTaskId codexTaskUrl branch commitSha pullRequestNumber pullRequestUrl }
-  failure { code step message remediation retryModes retryAdvice }
+  failure { code step message remediation retryModes retryAdvice notesRequired }
   artifacts { kind url sha256 size }`;
 
-const FINAL = ['SUCCEEDED', 'NO_WORK', 'FAILED', 'CANCELLED'];
+const FINAL = ['SUCCEEDED', 'IN_REVIEW', 'NO_WORK', 'FAILED', 'CANCELLED'];
 
 /**
  * Everything a run needs, for real: a fresh database, the service over HTTP/WebSocket with its workers,

@@ -96,7 +96,8 @@ test('the run page follows a sandbox run from QUEUED to SUCCEEDED live, without 
 test('after a dropped socket the page subscribes again from the last version it showed and misses nothing', async () => {
   await startWorkers();
   world.sandbox.codex.script({ kind: 'implement', pendingPolls: 4 });
-  const { run } = await world.start();
+  // Phase 1 of 001-greeting is in review since the first test: another feature of the demo repository.
+  const { run } = await world.start({ featureId: '002-pricing' });
   const sockets: WebSocketRoute[] = [];
   const subscribed: { afterVersion: number }[] = [];
   const { page } = await browser.open(`${world.svc.url}/runs/${run.id}`, {
@@ -133,7 +134,7 @@ test('after a dropped socket the page subscribes again from the last version it 
 test('a failed run shows code, remediation and retry advice; RESTART asks first, then opens the new run', async () => {
   await startWorkers();
   world.sandbox.codex.script({ kind: 'no-diff', message: 'Should the greeting use the full name or the first name?' });
-  const { run } = await world.start();
+  const { run } = await world.start({ featureId: '003-search' });
   const failed = await world.waitFor(run.id);
   expect(failed.status).toBe('FAILED');
   expect(failed.failure.code).toBe('NO_DIFF');
@@ -175,8 +176,9 @@ test('a failed run shows code, remediation and retry advice; RESTART asks first,
 test('a viewer token is told the retry needs the operator role', async () => {
   await startWorkers();
   world.sandbox.codex.script({ kind: 'no-diff' });
-  const { run } = await world.start();
-  await world.waitFor(run.id);
+  // Phase 2 of 001-greeting, on top of Phase 1 (in review since the first test).
+  const { run } = await world.start({ stack: true });
+  expect((await world.waitFor(run.id)).failure.code).toBe('NO_DIFF');
   const { page } = await browser.open(`${world.svc.url}/runs/${run.id}`, { token: TOKENS.viewer });
   page.once('dialog', (dialog) => void dialog.accept());
   await page.getByRole('button', { name: /^RESTART/ }).click();
@@ -202,6 +204,8 @@ test('the runs list shows runs newest first, starts a run from the form, reports
 
   await page.getByLabel('Repository').fill(SANDBOX_REPOSITORY);
   await page.getByLabel('Feature id (optional)').fill(SANDBOX_FEATURE);
+  // Phase 1 is in review: stacked, Phase 2 runs on top of it.
+  await page.getByLabel('Stack on the newest phase in review').check();
   expect(await page.getByLabel('Credential set').inputValue()).toBe(world.credentialSetId);
   await page.getByRole('button', { name: 'Start the next phase' }).click();
   await expect.poll(() => text(page, '.start .action-output')).toMatch(/^Run started/);
@@ -210,9 +214,58 @@ test('the runs list shows runs newest first, starts a run from the form, reports
   await expect.poll(async () => (await listed())[0]).toBe(newId);
   await expect.poll(() => page.locator(`tr[data-run="${newId}"]`).getAttribute('data-status'), { timeout: 60_000 }).toBe('SUCCEEDED');
   expect(await page.locator(`tr[data-run="${newId}"] a[href*="/pull/"]`).count()).toBe(1);
+  expect(await world.run(newId)).toMatchObject({ phase: { id: '2' } });
   expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   await browser.screenshot(page, 'runs-list');
   expect(networkHosts(urls)).toEqual(['http://127.0.0.1', 'ws://127.0.0.1']);
+  await page.close();
+});
+
+test('a run IN_REVIEW says what to do next: stacking and revising with notes start from its page; a NO_DIFF is answered with notes', async () => {
+  await startWorkers();
+  const inReview = await world.waitFor((await world.start()).run.id);
+  expect(inReview.status).toBe('IN_REVIEW');
+  const { page } = await browser.open(`${world.svc.url}/runs/${inReview.id}`, { token: TOKENS.operator });
+  await expect.poll(() => runStatus(page)).toBe('IN_REVIEW');
+  expect(await page.locator('section.review').isVisible()).toBe(true);
+  expect(await text(page, '.review h2')).toBe('◎ Phase 1 is in review');
+  expect(await page.locator('.review a', { hasText: `pull request #${inReview.outputs.pullRequestNumber}` }).first().getAttribute('href')).toBe(inReview.outputs.pullRequestUrl);
+  expect(await text(page, '.review .next-steps')).toContain('Review and merge');
+  await browser.screenshot(page, 'run-in-review');
+
+  // Stacked from the page: Phase 2 is in review since the form test, so Phase 3 goes on top of it.
+  await page.getByRole('button', { name: 'Start the next phase stacked' }).click();
+  await page.waitForURL((url) => url.pathname !== `/runs/${inReview.id}`);
+  await watchTimeline(page, (shown) => shown === ALL_SUCCEEDED);
+  const stacked = await world.run(decodeURIComponent(new URL(page.url()).pathname.split('/')[2]!));
+  expect(stacked.phase.id).toBe('3');
+  await expect.poll(() => text(page, '.facts')).toContain(`(Phase 2), on #${inReview.outputs.pullRequestNumber} (Phase 1)`);
+
+  // Revised with notes from the page: one more commit on pull request #1.
+  await page.goto(`${world.svc.url}/runs/${inReview.id}`);
+  const notes = 'Name the folder src/greetings instead.';
+  await page.getByLabel('Notes for Codex').fill(notes);
+  await page.getByRole('button', { name: `Revise pull request #${inReview.outputs.pullRequestNumber} with these notes` }).click();
+  await page.waitForURL((url) => url.pathname !== `/runs/${inReview.id}`);
+  await watchTimeline(page, (shown) => shown === ALL_SUCCEEDED);
+  expect(await text(page, '.facts')).toContain(`pull request #${inReview.outputs.pullRequestNumber}`);
+  expect(await text(page, '.facts span.notes')).toBe(notes);
+  await expect.poll(() => text(page, '[data-step="SUBMIT"] blockquote.notes')).toBe(`Operator notes: ${notes}`);
+
+  // Codex asks a question; the answer goes back through the failure panel as the same run.
+  world.sandbox.codex.script({ kind: 'no-diff', message: 'Should the README mention the folder?' });
+  const asked = await world.waitFor((await world.start({ stack: true })).run.id);
+  expect(asked.failure.code).toBe('NO_DIFF');
+  await page.goto(`${world.svc.url}/runs/${asked.id}`);
+  await expect.poll(() => text(page, '.failure .failure-code')).toBe('NO_DIFF');
+  const answer = 'Yes, one line under Usage.';
+  await page.getByLabel('Your answer for Codex (its message is above)').fill(answer);
+  await page.getByRole('button', { name: 'RESUME with these notes' }).click();
+  await watchTimeline(page, (shown) => shown === ALL_SUCCEEDED);
+  await expect.poll(() => text(page, '[data-step="SUBMIT"] blockquote.notes')).toBe(`Operator notes: ${answer}`);
+  expect(new URL(page.url()).pathname).toBe(`/runs/${asked.id}`);
+  const done = await world.run(asked.id);
+  expect(done.status).toBe('SUCCEEDED');
   await page.close();
 });
 

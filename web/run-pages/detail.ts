@@ -7,6 +7,7 @@ import {
   RUN_QUERY,
   RUN_UPDATED,
   RUN_WAIT_QUERY,
+  START_MUTATION,
   type Artifact,
   type RunDetail,
   type RunEvent,
@@ -33,6 +34,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
   const sections = {
     summary: h('section', { class: 'summary', 'aria-labelledby': 'run-title' }),
     failure: h('section', { class: 'failure', 'aria-labelledby': 'failure-title', hidden: true }),
+    review: h('section', { class: 'review', 'aria-labelledby': 'review-title', hidden: true }),
     steps: h('section', { 'aria-labelledby': 'steps-title' }, h('h2', { id: 'steps-title' }, 'Steps')),
     outputs: h('section', { 'aria-labelledby': 'outputs-title' }),
     events: h('section', { 'aria-labelledby': 'events-title' }),
@@ -79,6 +81,8 @@ export function mountRunPage(frame: Frame, runId: string): Page {
     followWait();
     sections.failure.hidden = !r.failure;
     show(sections.failure, [r.failure, r.status], () => (r.failure ? failurePanel(r) : []));
+    sections.review.hidden = r.status !== 'IN_REVIEW';
+    show(sections.review, [r.status, r.outputs, r.phase], () => (r.status === 'IN_REVIEW' ? reviewPanel(r) : []));
     show(sections.steps, r.steps, () => [h('h2', { id: 'steps-title' }, 'Steps'), timeline(r.steps)]);
     show(sections.outputs, [r.outputs, r.artifacts], () => outputs(r));
   };
@@ -95,7 +99,11 @@ export function mountRunPage(frame: Frame, runId: string): Page {
       ['Repository', r.repository],
       ['Feature', r.featureId ?? 'from .specify/feature.json'],
       ['Phase', r.phase ? `${r.phase.id} · ${r.phase.title} (${r.phase.openTaskCount} open, ${r.phase.doneTaskCount} done)` : 'not discovered yet'],
-      ['Base branch', r.baseBranch],
+      ['Base branch', r.baseBranch !== r.rootBranch ? `${r.baseBranch} (asked for ${r.rootBranch})` : r.baseBranch],
+      ['Stacked on', r.stackedOn ? stackedOn(r.stackedOn) : r.stack ? 'asked to stack; no phase was in review' : null],
+      ['Revises', r.revises ? outsideLink(r.revises.url, `pull request #${r.revises.number}`) : null],
+      ['Phase asked for', r.phaseRequest],
+      ['Notes for Codex', r.notes ? h('span', { class: 'notes' }, r.notes) : null],
       ['Codex environment', r.codexEnvironment],
       ['Codex best-of-N', r.codexBestOfN > 1 ? String(r.codexBestOfN) : null],
       ['Created', time(r.createdAt)],
@@ -110,6 +118,51 @@ export function mountRunPage(frame: Frame, runId: string): Page {
       h('a', { href: `/?${new URLSearchParams({ query: GRAPHIQL_WATCH, variables: JSON.stringify({ runId: r.id, afterVersion: 0 }, null, 2) })}` }, 'Watch in GraphiQL'),
     ),
   ];
+
+  const stackedOn = (on: NonNullable<RunDetail['stackedOn']>): HTMLElement =>
+    h('span', {}, ...[on, ...[...on.below].reverse()].flatMap((p, i) => [i ? ', on ' : '', outsideLink(p.pullRequest.url, `#${p.pullRequest.number}`), ` (Phase ${p.phaseId})`]), ` · `, h('code', {}, on.branch));
+
+  /** A notes box and its button: what the operator tells Codex, sent with the mutation. */
+  const notesForm = (label: string, button: string, send: (notes: string) => void): HTMLElement => {
+    const area = h('textarea', { name: 'notes', rows: 4, required: true, maxlength: 20000 }) as HTMLTextAreaElement;
+    return h(
+      'form',
+      { class: 'notes-form', onsubmit: (ev: Event) => (ev.preventDefault(), area.value.trim() ? send(area.value) : say('Write the notes first.', 'error')) },
+      h('label', {}, label, area),
+      h('button', { type: 'submit' }, button),
+    );
+  };
+
+  /** IN_REVIEW: the phase waits for its pull request; the ways on from here. */
+  const reviewPanel = (r: RunDetail): Node[] => {
+    const o = r.outputs;
+    const pr = o.pullRequestUrl ? outsideLink(o.pullRequestUrl, `pull request #${o.pullRequestNumber}`) : 'its pull request';
+    const phase = r.phase ? `Phase ${r.phase.id}` : 'This phase';
+    const base = { repository: r.repository, featureId: r.featureId, credentialSetId: r.credentialSetId, baseBranch: r.rootBranch };
+    return [
+      h('h2', { id: 'review-title' }, `◎ ${phase} is in review`),
+      h('p', {}, `Nothing was sent to Codex and nothing was pushed: ${phase.toLowerCase()} already has `, pr, ' open.'),
+      h('h3', {}, 'What to do next'),
+      h(
+        'ol',
+        { class: 'next-steps' },
+        h('li', {}, 'Review and merge ', pr, '; then start this feature again and the next phase runs.'),
+        h('li', {}, 'Or work on the next phase now, on top of this one (its pull request goes into this phase’s branch): ',
+          h('button', { type: 'button', onclick: () => startFrom('Start stacked', { ...base, stack: true }) }, 'Start the next phase stacked')),
+        r.phase
+          ? h('li', {}, 'Or ask for changes to this phase: Codex gets the pull request’s diff and your notes, and the pull request gets one more commit.',
+              notesForm('Notes for Codex', `Revise pull request #${o.pullRequestNumber ?? ''} with these notes`, (notes) =>
+                startFrom('Revise', { ...base, phaseId: r.phase!.id, notes }),
+              ))
+          : null,
+      ),
+    ];
+  };
+
+  async function startFrom(name: string, input: Record<string, unknown>) {
+    const result = await act(name, START_MUTATION, input);
+    if (result?.run && !result.userErrors.length) location.assign(`/runs/${encodeURIComponent(result.run.id)}`);
+  }
 
   const failurePanel = (r: RunDetail): Node[] => {
     const f = r.failure!;
@@ -128,7 +181,11 @@ export function mountRunPage(frame: Frame, runId: string): Page {
         ? h(
             'div',
             { class: 'actions' },
-            f.retryModes.includes('RESUME') ? h('button', { type: 'button', onclick: () => retry('RESUME') }, `RESUME from ${f.step ?? 'the failed step'}`) : null,
+            f.retryModes.includes('RESUME') && f.notesRequired
+              ? notesForm('Your answer for Codex (its message is above)', 'RESUME with these notes', (notes) => retry('RESUME', notes))
+              : f.retryModes.includes('RESUME')
+                ? h('button', { type: 'button', onclick: () => retry('RESUME') }, `RESUME from ${f.step ?? 'the failed step'}`)
+                : null,
             f.retryModes.includes('RESTART') ? h('button', { type: 'button', onclick: () => retry('RESTART') }, 'RESTART as a new run…') : null,
           )
         : h('p', { class: 'muted' }, 'A retry is under way.'),
@@ -233,13 +290,13 @@ export function mountRunPage(frame: Frame, runId: string): Page {
     });
   }
 
-  async function retry(mode: 'RESUME' | 'RESTART') {
+  async function retry(mode: 'RESUME' | 'RESTART', notes?: string) {
     if (mode === 'RESTART' && !confirm('RESTART starts a new run from discovery and submits a new Codex task. Start it?')) return;
-    const result = await act(mode, RETRY_MUTATION, { runId, mode, ...(mode === 'RESTART' ? { confirmRestart: true } : {}) });
+    const result = await act(mode, RETRY_MUTATION, { runId, mode, ...(mode === 'RESTART' ? { confirmRestart: true } : {}), ...(notes ? { notes } : {}) });
     if (!result?.run || result.userErrors.length) return;
     if (mode === 'RESTART') location.assign(`/runs/${encodeURIComponent(result.run.id)}`);
     else {
-      say(`Resumed: ${run?.failure?.step ?? 'the failed step'} runs again as a new attempt.`);
+      say(notes ? 'Resumed: the phase goes to Codex again with your notes, as a new SUBMIT attempt.' : `Resumed: ${run?.failure?.step ?? 'the failed step'} runs again as a new attempt.`);
       follow();
     }
   }
@@ -254,7 +311,7 @@ export function mountRunPage(frame: Frame, runId: string): Page {
       }
       const { events, ...detail } = data.run;
       run = detail;
-      frame.main.replaceChildren(announcer, sections.summary, actionOutput, sections.failure, sections.steps, sections.outputs, sections.events);
+      frame.main.replaceChildren(announcer, sections.summary, actionOutput, sections.failure, sections.review, sections.steps, sections.outputs, sections.events);
       addEvents(events);
       render();
       follow();

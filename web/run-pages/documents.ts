@@ -15,6 +15,8 @@ export interface RunStep {
   nextAttemptAt: string | null;
   message: string | null;
   errorCode: string | null;
+  /** The operator's notes this attempt took to Codex. */
+  notes: string | null;
 }
 
 export interface RunEvent {
@@ -45,6 +47,12 @@ export interface RunFailure {
   remediation: string;
   retryModes: ('RESUME' | 'RESTART')[];
   retryAdvice: string;
+  notesRequired: boolean;
+}
+
+export interface PullRequestLink {
+  number: number;
+  url: string;
 }
 
 /** Why a run waits, as the API says it (`position` read live when asked). */
@@ -83,6 +91,13 @@ export interface RunSummary {
 }
 
 export interface RunDetail extends RunSummary {
+  rootBranch: string;
+  stack: boolean;
+  phaseRequest: string | null;
+  notes: string | null;
+  credentialSetId: string;
+  stackedOn: { phaseId: string; branch: string; pullRequest: PullRequestLink; below: { phaseId: string; pullRequest: PullRequestLink }[] } | null;
+  revises: PullRequestLink | null;
   codexEnvironment: string | null;
   codexBestOfN: number;
   tasksPath: string | null;
@@ -113,9 +128,13 @@ const SUMMARY = `id status statusMessage currentStep featureId repository baseBr
   phase { id title openTaskCount doneTaskCount }
   outputs { codexTaskId codexTaskUrl branch commitSha pullRequestNumber pullRequestUrl }`;
 
-const DETAIL = `${SUMMARY} codexEnvironment codexBestOfN tasksPath
-  failure { code step message remediation retryModes retryAdvice }
-  steps { step state attempt tries queuedAt startedAt finishedAt nextAttemptAt message errorCode }
+const PR = 'number url';
+
+const DETAIL = `${SUMMARY} codexEnvironment codexBestOfN tasksPath rootBranch stack phaseRequest notes credentialSetId
+  stackedOn { phaseId branch pullRequest { ${PR} } below { phaseId pullRequest { ${PR} } } }
+  revises { ${PR} }
+  failure { code step message remediation retryModes retryAdvice notesRequired }
+  steps { step state attempt tries queuedAt startedAt finishedAt nextAttemptAt message errorCode notes }
   artifacts { id kind step attempt url sha256 size createdAt }`;
 
 const EVENT = 'version step attempt from to at payload';

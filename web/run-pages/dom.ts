@@ -26,6 +26,7 @@ const SYMBOL: Record<string, string> = {
   SKIPPED: '–',
   CANCELLED: '■',
   NO_WORK: '–',
+  IN_REVIEW: '◎',
 };
 
 /** A run status or step state as a labelled badge; `data-state` is for styling and for tests. */

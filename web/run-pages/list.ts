@@ -115,7 +115,7 @@ function links(run: RunSummary): (HTMLElement | string)[] {
   return found.length ? found.flatMap((a, i) => (i ? [' · ', a] : [a])) : ['—'];
 }
 
-/** The operator's form: repository, feature, credential set (from credentialSets) and an optional Codex environment. */
+/** The operator's form: repository, feature, credential set (from credentialSets), and optionally a Codex environment, a phase, stacking and notes. */
 function startForm(): HTMLElement {
   const field = (id: string, label: string, control: HTMLElement, hint?: string) =>
     h('div', { class: 'field' }, h('label', { for: id }, label), control, hint ? h('small', { id: `${id}-hint` }, hint) : null);
@@ -123,6 +123,10 @@ function startForm(): HTMLElement {
   const featureId = h('input', { id: 'start-feature', name: 'featureId', placeholder: '001-name', autocomplete: 'off', 'aria-describedby': 'start-feature-hint' });
   const credentialSet = h('select', { id: 'start-credentials', name: 'credentialSetId', required: true }, h('option', { value: '' }, 'loading…'));
   const environment = h('input', { id: 'start-environment', name: 'codexEnvironment', autocomplete: 'off', 'aria-describedby': 'start-environment-hint' });
+  const stack = h('input', { id: 'start-stack', name: 'stack', type: 'checkbox', 'aria-describedby': 'start-stack-hint' });
+  const phaseId = h('input', { id: 'start-phase', name: 'phaseId', placeholder: '3', autocomplete: 'off', 'aria-describedby': 'start-phase-hint' });
+  const confirmRedo = h('input', { id: 'start-redo', name: 'confirmRedo', type: 'checkbox' });
+  const notes = h('textarea', { id: 'start-notes', name: 'notes', rows: 3, maxlength: 20000, 'aria-describedby': 'start-notes-hint' });
   const submit = h('button', { type: 'submit' }, 'Start the next phase');
   const output = h('div', { class: 'action-output', 'aria-live': 'polite' });
   const form = h(
@@ -135,6 +139,10 @@ function startForm(): HTMLElement {
       field('start-feature', 'Feature id (optional)', featureId, 'Empty: the repository’s .specify/feature.json decides.'),
       field('start-credentials', 'Credential set', credentialSet),
       field('start-environment', 'Codex environment (optional)', environment, 'Empty: the credential set’s environment.'),
+      field('start-phase', 'Phase id (optional)', phaseId, 'Empty: the next open phase. A phase in review with notes gets one more commit on its pull request.'),
+      field('start-redo', 'Redo a phase with no open task', confirmRedo),
+      field('start-stack', 'Stack on the newest phase in review', stack, 'Runs the phase after it on top of its branch, with the pull request into that branch.'),
+      field('start-notes', 'Notes for Codex (optional)', notes, 'Sent to Codex with the phase.'),
     ),
     submit,
     output,
@@ -161,6 +169,10 @@ function startForm(): HTMLElement {
       credentialSetId: credentialSet.value,
       ...(featureId.value.trim() ? { featureId: featureId.value.trim() } : {}),
       ...(environment.value.trim() ? { codexEnvironment: environment.value.trim() } : {}),
+      ...(phaseId.value.trim() ? { phaseId: phaseId.value.trim() } : {}),
+      ...(confirmRedo.checked ? { confirmRedo: true } : {}),
+      ...(stack.checked ? { stack: true } : {}),
+      ...(notes.value.trim() ? { notes: notes.value } : {}),
     };
     try {
       const { startSpecPhase: r } = await graphql<{ startSpecPhase: { run: { id: string } | null; userErrors: UserError[] } }>(START_MUTATION, { input });

@@ -31,6 +31,7 @@ function stepItem(position: number, step: Step, s: RunStep | undefined): HTMLEle
     s ? h('p', { class: 'attempt' }, `attempt ${s.attempt} · ${s.tries} ${s.tries === 1 ? 'try' : 'tries'}`) : null,
     when.length ? h('p', { class: 'times' }, ...when.flatMap(([label, value], i) => [i ? ' · ' : '', `${label} `, value])) : null,
     s?.message ? h('p', { class: 'message' }, s.message) : null,
+    s?.notes ? h('blockquote', { class: 'notes' }, h('strong', {}, 'Operator notes: '), s.notes) : null,
     s?.errorCode ? h('p', { class: 'error-code' }, 'error ', h('code', {}, s.errorCode)) : null,
   );
 }

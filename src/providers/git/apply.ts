@@ -24,6 +24,11 @@ export interface ApplyInput {
   baseSha: string;
   diff: string;
   commit: CommitInput;
+  /**
+   * The new commit's parent when it is not the base: a revision of a pull request applies the whole
+   * change to the pull request's base and commits the resulting tree on top of the pull request's head.
+   */
+  parentSha?: string;
   auth?: GitAuth;
   signal?: AbortSignal;
 }
@@ -81,7 +86,14 @@ export async function applyPatchToCommit(ctx: GitContext, input: ApplyInput): Pr
     // Blobs the patch did not touch are not here, and need not be: their ids are in the index already.
     const tree = (await must(repo, ['write-tree', '--missing-ok'], env, 'Writing the tree')).trim();
     if (tree === baseTree) throw permanent(FailureCode.NO_DIFF, 'The patch changes nothing on the base commit; there is nothing to commit.');
-    const sha = await commitTree(repo, tree, baseSha, input.commit);
+    const parent = input.parentSha ?? baseSha;
+    if (parent !== baseSha) {
+      await fetchBase(ctx, { repository, baseSha: parent, auth: input.auth, signal });
+      if ((await repo.objects.commitTree(parent)) === tree) {
+        throw permanent(FailureCode.NO_DIFF, 'The change is what the pull request already holds; there is nothing to add to it.');
+      }
+    }
+    const sha = await commitTree(repo, tree, parent, input.commit);
     return { outcome: 'committed', sha, output: applied.output, conflictedPaths: [], conflicts: [], changedPaths: paths };
   });
 }

@@ -1,4 +1,7 @@
 import { resolve } from 'node:path';
+import { FailureCode } from '../../interfaces.js';
+import { permanent } from '../errors.js';
+import { lastLines } from './classify.js';
 import { applyPatchToCommit, type ApplyInput, type ApplyResult, type CommitInput } from './apply.js';
 import type { GitAuth } from './auth.js';
 import { fetchBase, openCache, type FetchBaseInput, type GitContext } from './cache.js';
@@ -35,6 +38,11 @@ export interface Git {
    * The commit's author and committer are the configured identity unless `commit.author` is given.
    */
   applyPatchToCommit(input: Omit<ApplyInput, 'commit'> & { commit: Omit<CommitInput, 'author'> & Partial<Pick<CommitInput, 'author'>> }): Promise<ApplyResult>;
+  /**
+   * A pull request's change: `git diff --binary from...to` (from their merge base, so commits the base got
+   * since the branch left it are not undone), blobs fetched as needed.
+   */
+  diff(input: { repository: string; fromSha: string; toSha: string; auth?: GitAuth; signal?: AbortSignal }): Promise<string>;
   /** Whether this machine's cache holds the commit (another worker may have made it). */
   hasCommit(repository: string, sha: string): Promise<boolean>;
   /** One atomic, leased push of the commit to `refs/heads/<branch>`. */
@@ -71,6 +79,13 @@ export function createGit(options: GitOptions): Git {
       const author = input.commit.author ?? options.author;
       if (!author) throw new TypeError('a commit needs an author: pass one or configure the git provider with one');
       return applyPatchToCommit(ctx, { ...input, commit: { ...input.commit, author } });
+    },
+    diff: async ({ repository, fromSha, toSha, auth, signal }) => {
+      for (const sha of [fromSha, toSha]) await fetchBase(ctx, { repository, baseSha: sha, auth, signal });
+      const repo = await openCache(ctx, repository, auth, signal);
+      const out = await repo.git(['diff', '--binary', '--full-index', `${fromSha}...${toSha}`]);
+      if (out.code !== 0) throw permanent(FailureCode.REPOSITORY_UNAVAILABLE, `Reading the change ${fromSha.slice(0, 12)}..${toSha.slice(0, 12)} of ${repository} failed: ${lastLines(out.output)}`);
+      return out.stdout;
     },
     hasCommit: async (repository, sha) => {
       const repo = await openCache(ctx, repository, undefined);

@@ -102,8 +102,8 @@ export const CREATE_PULL_REQUEST = /* GraphQL */ `
 `;
 
 export const UPDATE_PULL_REQUEST = /* GraphQL */ `
-  mutation UpdatePullRequest($pullRequestId: ID!, $title: String, $body: String) {
-    updatePullRequest(input: { pullRequestId: $pullRequestId, title: $title, body: $body }) {
+  mutation UpdatePullRequest($pullRequestId: ID!, $title: String, $body: String, $baseRefName: String) {
+    updatePullRequest(input: { pullRequestId: $pullRequestId, title: $title, body: $body, baseRefName: $baseRefName }) {
       pullRequest {
         id
         number
@@ -176,6 +176,41 @@ export const DELETE_REF = /* GraphQL */ `
   }
 `;
 
+/**
+ * The phase branches of a feature in one request: each branch (an alias per branch) with its head and
+ * the open pull requests whose head it is. Built for the number of branches asked about.
+ */
+export function phaseBranchesDocument(count: number): string {
+  const variables = Array.from({ length: count }, (_, i) => `, $b${i}: String!`).join('');
+  const refs = Array.from(
+    { length: count },
+    (_, i) => `
+      b${i}: ref(qualifiedName: $b${i}) {
+        name
+        target {
+          oid
+        }
+        associatedPullRequests(first: 5, states: [OPEN]) {
+          nodes {
+            id
+            number
+            url
+            baseRefName
+            headRefName
+            headRefOid
+          }
+        }
+      }`,
+  ).join('');
+  return /* GraphQL */ `
+  query PhaseBranches($owner: String!, $name: String!${variables}) {
+    repository(owner: $owner, name: $name) {
+      id${refs}
+    }
+  }
+`;
+}
+
 /** All of the above, by operation name, for the schema test. */
 export const DOCUMENTS = {
   RepoState: REPO_STATE,
@@ -188,4 +223,5 @@ export const DOCUMENTS = {
   AddComment: ADD_COMMENT,
   ClosePullRequest: CLOSE_PULL_REQUEST,
   DeleteRef: DELETE_REF,
+  PhaseBranches: phaseBranchesDocument(2),
 } as const;

@@ -3,10 +3,11 @@ import { ProviderError } from '../errors.js';
 import { checkAccess, type AccessIssue } from './access.js';
 import { closePullRequest, upsertPullRequest, type PullRequestRef, type UpsertPullRequestInput } from './pull-requests.js';
 import { deleteBranch, ensureBranch, type EnsureBranchInput } from './refs.js';
+import { phaseBranches, type PhaseBranch } from './phase-branches.js';
 import { getRepositoryState, type PullRequestSummary, type RepoState } from './repository-state.js';
 import { createSend, type GitHubConnection } from './request.js';
 
-export type { AccessIssue, EnsureBranchInput, GitHubConnection, PullRequestRef, PullRequestSummary, RepoState, UpsertPullRequestInput };
+export type { AccessIssue, EnsureBranchInput, GitHubConnection, PhaseBranch, PullRequestRef, PullRequestSummary, RepoState, UpsertPullRequestInput };
 export { DOCUMENTS } from './documents.js';
 
 /** What the chain asks of GitHub. */
@@ -18,6 +19,8 @@ export interface GitHub {
   ensureBranch(input: EnsureBranchInput): Promise<{ created: boolean; updated: boolean }>;
   closePullRequest(input: { pullRequestId: string; comment: string; signal?: AbortSignal }): Promise<void>;
   deleteBranch(input: { repository: string; branch: string; oid: string; signal?: AbortSignal }): Promise<boolean>;
+  /** Which of these branches exist, their heads and their open pull requests, in one request. */
+  phaseBranches(input: { repository: string; branches: readonly string[]; signal?: AbortSignal }): Promise<PhaseBranch[]>;
 }
 
 /** A GitHub GraphQL client for one token. */
@@ -30,6 +33,7 @@ export function createGitHub(connection: GitHubConnection): GitHub {
     ensureBranch: (input) => ensureBranch(send, input),
     closePullRequest: (input) => closePullRequest(send, input),
     deleteBranch: (input) => deleteBranch(send, input),
+    phaseBranches: (input) => phaseBranches(send, input),
   };
 }
 

@@ -60,22 +60,24 @@ export async function upsertPullRequest(send: Send, input: UpsertPullRequestInpu
   }
 }
 
-/** The open pull request from this repository's branch into the base asked for. */
+/**
+ * The open pull request from this repository's branch: one per phase branch. One into another base
+ * (a stacked phase whose lower phase was merged meanwhile) is moved to the base asked for.
+ */
 function ours(open: PullRequestSummary[], input: UpsertPullRequestInput): PullRequestSummary | undefined {
-  return open.find(
-    (pr) =>
-      pr.headRefName === input.headBranch &&
-      pr.baseRefName === input.baseBranch &&
-      (pr.headRepository === null || pr.headRepository.toLowerCase() === input.repository.toLowerCase()),
+  const fromHere = open.filter(
+    (pr) => pr.headRefName === input.headBranch && (pr.headRepository === null || pr.headRepository.toLowerCase() === input.repository.toLowerCase()),
   );
+  return fromHere.find((pr) => pr.baseRefName === input.baseBranch) ?? fromHere[0];
 }
 
 async function update(send: Send, pr: PullRequestSummary, input: UpsertPullRequestInput): Promise<PullRequestRef> {
+  const retarget = pr.baseRefName !== input.baseBranch;
   // Nothing to change: spare the mutation (and GitHub's one-second spacing).
-  if (pr.title === input.title && pr.body === input.body) return { id: pr.id, number: pr.number, url: pr.url, created: false };
+  if (!retarget && pr.title === input.title && pr.body === input.body) return { id: pr.id, number: pr.number, url: pr.url, created: false };
   const data = await send<{ updatePullRequest: PullRequestData }>(
     UPDATE_PULL_REQUEST,
-    { pullRequestId: pr.id, title: input.title, body: input.body },
+    { pullRequestId: pr.id, title: input.title, body: input.body, ...(retarget ? { baseRefName: input.baseBranch } : {}) },
     input.signal,
   );
   return { ...data.updatePullRequest.pullRequest, created: false };

@@ -48,6 +48,8 @@ export interface AttemptFields {
    * `since` while its reason and line stay the same, so a line is kept in order of arrival.
    */
   wait?: { reason: WaitReason; key?: string | null; until?: Date | null; message: string } | null;
+  /** The operator's notes the attempt takes to Codex (kept once set). */
+  notes?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export async function writeAttempt(db: Db, runId: string, step: Step, attempt: n
      ), written AS (
        INSERT INTO step_attempt (run_id, step, attempt, state, queued_at, started_at, tries, heartbeat_at, finished_at,
                                  message, payload, error, job_id, worker_id, next_attempt_at, claim,
-                                 wait_reason, wait_key, wait_until, wait_message, wait_since)
+                                 wait_reason, wait_key, wait_until, wait_message, wait_since, notes)
        VALUES ($1, $2, $3, $4::step_state,
                CASE WHEN $4::step_state = 'QUEUED' THEN clock_timestamp() END,
                CASE WHEN $5::boolean THEN clock_timestamp() END,
@@ -70,7 +72,8 @@ export async function writeAttempt(db: Db, runId: string, step: Step, attempt: n
                CASE WHEN $5::boolean THEN clock_timestamp() END,
                CASE WHEN $4::step_state IN ('SUCCEEDED', 'FAILED', 'SKIPPED', 'CANCELLED') THEN clock_timestamp() END,
                $7::text, $9::jsonb, $11::jsonb, $12::text, $13::text, $14::timestamptz, $16::uuid,
-               $17::wait_reason, $18::text, $19::timestamptz, $20::text, CASE WHEN $17::wait_reason IS NULL THEN NULL ELSE clock_timestamp() END)
+               $17::wait_reason, $18::text, $19::timestamptz, $20::text, CASE WHEN $17::wait_reason IS NULL THEN NULL ELSE clock_timestamp() END,
+               $21::text)
        ON CONFLICT (run_id, step, attempt) DO UPDATE SET
          state = EXCLUDED.state,
          queued_at = CASE WHEN EXCLUDED.state = 'QUEUED' AND step_attempt.queued_at IS NULL THEN clock_timestamp() ELSE step_attempt.queued_at END,
@@ -92,7 +95,8 @@ export async function writeAttempt(db: Db, runId: string, step: Step, attempt: n
          wait_reason = EXCLUDED.wait_reason,
          wait_key = EXCLUDED.wait_key,
          wait_until = EXCLUDED.wait_until,
-         wait_message = EXCLUDED.wait_message
+         wait_message = EXCLUDED.wait_message,
+         notes = COALESCE(EXCLUDED.notes, step_attempt.notes)
        RETURNING 1
      )
      SELECT (SELECT state FROM before) AS "from", (SELECT count(*) FROM written) AS written`,
@@ -104,6 +108,7 @@ export async function writeAttempt(db: Db, runId: string, step: Step, attempt: n
       fields.jobId ?? null, fields.workerId ?? null, fields.nextAttemptAt ?? null,
       fields.claim !== undefined, fields.claim ?? null,
       fields.wait?.reason ?? null, fields.wait?.key ?? null, fields.wait?.until ?? null, fields.wait?.message ?? null,
+      fields.notes ?? null,
     ],
   );
   return rows[0]!.from;

@@ -13,8 +13,13 @@ export async function codexSlotsInUse(db: Db, credentialSetId: string): Promise<
   return rows[0]!.n;
 }
 
-export async function takeCodexSlotRow(db: Db, runId: string, credentialSetId: string): Promise<void> {
-  await db.query('INSERT INTO codex_slot (run_id, credential_set_id) VALUES ($1, $2) ON CONFLICT (run_id) DO NOTHING', [runId, credentialSetId]);
+export async function takeCodexSlotRow(db: Db, runId: string, credentialSetId: string): Promise<Date | null> {
+  // The clock, not the transaction's start: taken under the line's lock, the times are in the order slots went.
+  const { rows } = await db.query<{ taken_at: Date }>(
+    'INSERT INTO codex_slot (run_id, credential_set_id, taken_at) VALUES ($1, $2, clock_timestamp()) ON CONFLICT (run_id) DO NOTHING RETURNING taken_at',
+    [runId, credentialSetId],
+  );
+  return rows[0]?.taken_at ?? null;
 }
 
 /** Gives the run's slot back; returns the credential set it was for (null when the run held none). */

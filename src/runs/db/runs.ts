@@ -7,6 +7,8 @@ import { columnsOf, type Db } from './columns.js';
 export type Run = SpecWorkflowRun;
 
 const RUN = columnsOf(SpecWorkflowRun);
+/** jsonb columns: written as JSON text. */
+const JSON_FIELDS = ['phase', 'stackedOn', 'revision'];
 const SELECT = RUN.select();
 
 /** The columns of a run a step may write (its outputs) or the runtime sets (status, failure). */
@@ -16,6 +18,7 @@ export type RunFields = Partial<
     | 'featureId' | 'tasksPath' | 'phase' | 'currentStep' | 'baseSha' | 'codexTaskId' | 'codexTaskUrl' | 'branch'
     | 'commitSha' | 'pullRequestNumber' | 'pullRequestUrl' | 'failureCode' | 'failureStep' | 'failureMessage'
     | 'failureRemediation' | 'failureResumable' | 'statusMessage' | 'finishedAt' | 'codexEnvironment'
+    | 'baseBranch' | 'stackedOn' | 'revision'
   >
 >;
 
@@ -66,6 +69,10 @@ export interface NewRun {
   repository: string;
   featureId: string | null;
   baseBranch: string;
+  stack: boolean;
+  phaseRequest: string | null;
+  confirmRedo: boolean;
+  notes: string | null;
   credentialSetId: string;
   codexEnvironment: string | null;
   codexBestOfN: number;
@@ -77,11 +84,11 @@ export interface NewRun {
 
 export async function insertRun(tx: Db, run: NewRun): Promise<string> {
   const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO spec_workflow_run (repository, feature_id, base_branch, credential_set_id, codex_environment,
-       codex_best_of_n, idempotency_key, sandbox, retry_of, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+    `INSERT INTO spec_workflow_run (repository, feature_id, base_branch, root_branch, credential_set_id, codex_environment,
+       codex_best_of_n, idempotency_key, sandbox, retry_of, status, stack, phase_request, confirm_redo, notes)
+     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
     [run.repository, run.featureId, run.baseBranch, run.credentialSetId, run.codexEnvironment, run.codexBestOfN,
-      run.idempotencyKey, run.sandbox, run.retryOf, run.status],
+      run.idempotencyKey, run.sandbox, run.retryOf, run.status, run.stack, run.phaseRequest, run.confirmRedo, run.notes],
   );
   return rows[0]!.id;
 }
@@ -101,7 +108,7 @@ export async function writeRun(tx: Db, id: string, change: { status?: RunStatus;
   if (change.status) set('status', change.status, '::run_status');
   for (const [property, value] of Object.entries(change.fields ?? {})) {
     if (value === undefined) continue;
-    set(RUN.name(property), property === 'phase' && value !== null ? JSON.stringify(value) : value);
+    set(RUN.name(property), JSON_FIELDS.includes(property) && value !== null ? JSON.stringify(value) : value);
   }
   const { rows } = await tx.query<{ version: number }>(`UPDATE spec_workflow_run SET ${sets.join(', ')} WHERE id = $1 RETURNING version`, values);
   return rows[0]!.version;

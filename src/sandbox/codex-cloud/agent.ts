@@ -94,16 +94,43 @@ export function implementTasks(work: TurnWork): Promise<TurnResult> {
       await writeFile(note, `# ${id}\n\n${rest!.trim()}\n\nDone by the sandbox agent on ${work.branch}.\n`);
       done.push(id);
     }
-    if (done.length === 0) {
+    // Asked to do done tasks again, or given notes: the agent acts on them as a person would, in the
+    // same plain way (a note per task done again, the operator's notes answered in a file).
+    const redo = /be done again/.test(work.prompt);
+    const notes = /^Notes from the operator:\n((?:> .*(?:\n|$))+)/m.exec(work.prompt)?.[1]?.replace(/^> /gm, '').trim() ?? null;
+    const feature = dirname(tasksPath);
+    const extra: string[] = [];
+    if (redo) {
+      for (const id of ids.filter((i) => !done.includes(i))) {
+        const note = join(dir, feature, 'implemented', `${id}.md`);
+        await mkdir(dirname(note), { recursive: true });
+        const before = await readFile(note, 'utf8').catch(() => `# ${id}\n`);
+        await writeFile(note, `${before.trimEnd()}\n\nDone again by the sandbox agent on ${work.branch}.\n`);
+        extra.push(`redid ${id}`);
+      }
+    }
+    if (notes) {
+      const file = join(dir, feature, 'implemented', 'operator-notes.md');
+      await mkdir(dirname(file), { recursive: true });
+      const before = await readFile(file, 'utf8').catch(() => '# Operator notes\n');
+      await writeFile(file, `${before.trimEnd()}\n\n- Answered: ${notes.split('\n')[0]}\n`);
+      extra.push('answered the operator\'s notes');
+    }
+    if (done.length === 0 && extra.length === 0) {
       const asked = ids.length > 0 ? `${ids.join(', ')} are already done` : 'the prompt names no open task of it';
       return completed(null, `Nothing to do in ${tasksPath}: ${asked}. Which tasks should I work on?`);
+    }
+    if (done.length === 0) {
+      await git(['add', '-A'], { cwd: dir });
+      const diff = (await git(['diff', '--cached'], { cwd: dir })).stdout;
+      return completed(diff, `In ${tasksPath}: ${extra.join(', ')}.`);
     }
     await writeFile(join(dir, tasksPath), lines.join(eol));
     await git(['add', '-A'], { cwd: dir });
     const diff = (await git(['diff', '--cached'], { cwd: dir })).stdout;
     return completed(
       diff,
-      `Implemented ${done.join(', ')} from ${tasksPath}: one note per task under ${dirname(tasksPath)}/implemented/, and each task marked [X].`,
+      `Implemented ${done.join(', ')} from ${tasksPath}: one note per task under ${dirname(tasksPath)}/implemented/, and each task marked [X]${extra.length ? `; ${extra.join(', ')}` : ''}.`,
     );
   });
 }

@@ -105,4 +105,10 @@ export class BareRepository {
     if (commit.code !== 0) throw new GitHubError('INTERNAL', 'The merge commit could not be written.');
     return commit.stdout.trim();
   }
+
+  /** What a pull request changes: `git diff base...head`. */
+  async diff(base: string, head: string): Promise<string> {
+    const { code, stdout } = await this.git(['diff', `${base}...${head}`]);
+    return code === 0 ? stdout : '(the change could not be read)';
+  }
 }

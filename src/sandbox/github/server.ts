@@ -205,12 +205,8 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       return;
     }
 
-    const prPage = /^\/([^/]+\/[^/]+)\/pull\/(\d+)$/.exec(path);
-    if (req.method === 'GET' && prPage) {
-      const pr = store.list(prPage[1]).find((p) => p.number === Number(prPage[2]));
-      send(res, pr ? 200 : 404, pr ? { ...pr, url: pullRequestUrl(baseUrl, pr) } : { message: 'Not Found' });
-      return;
-    }
+    const prPage = /^\/([^/]+\/[^/]+)\/pull\/(\d+)(?:\/(merge|close))?$/.exec(path);
+    if (prPage) return pullRequestPage(req, res, prPage[1]!, Number(prPage[2]), prPage[3] as 'merge' | 'close' | undefined);
 
     if (path === '/graphql' && req.method === 'POST') {
       const entry = record('graphql', req, path, null);
@@ -228,6 +224,54 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
       return;
     }
     send(res, 404, { message: 'Not Found', documentation_url: DOCS });
+  }
+
+  /**
+   * The pull request's page, as a person opens the url a run stored: title, body, diff and buttons to
+   * merge or close it (the emulator's stand-in for github.com, so a sandbox feature can be taken to its
+   * end in the browser). Clients that ask for JSON get the record.
+   */
+  async function pullRequestPage(req: IncomingMessage, res: ServerResponse, repository: string, number: number, action?: 'merge' | 'close'): Promise<void> {
+    const pr = store.list(repository).find((p) => p.number === number);
+    if (!pr) return send(res, 404, { message: 'Not Found' });
+    const [owner = '', name = ''] = repository.split('/');
+    const repo = new BareRepository(options.gitRoot, owner, name);
+    if (action) {
+      if (req.method !== 'POST') return send(res, 405, { message: 'Use POST' });
+      const owners = Object.values(options.tokens).filter((t) => t.permission === 'ADMIN');
+      const viewer: Viewer = { login: owners[0]?.login ?? 'sandbox-maintainer', permission: 'ADMIN' };
+      const ctx: GraphContext = { gitRoot: options.gitRoot, baseUrl, store, viewer, rateLimit: { cost: 0, limit, used: 0, remaining: limit, resetAt: new Date() } };
+      let problem: string | null = null;
+      try {
+        const field = action === 'merge' ? rootValue.mergePullRequest : rootValue.closePullRequest;
+        await field({ input: { pullRequestId: pr.id } }, ctx);
+      } catch (e) {
+        problem = e instanceof Error ? e.message : String(e);
+      }
+      // Relative to …/pull/N/merge, so that it also works where the emulator is mounted below a prefix.
+      res.writeHead(303, { location: `../${number}${problem ? `?problem=${encodeURIComponent(problem)}` : ''}` }).end();
+      return;
+    }
+    if (!/text\/html/.test(req.headers.accept ?? '')) return send(res, 200, { ...pr, url: pullRequestUrl(baseUrl, pr) });
+    const [base, head] = [await repo.readRef(`refs/heads/${pr.baseRefName}`), await repo.readRef(`refs/heads/${pr.headRefName}`)];
+    const diff = base && head ? await repo.diff(base.oid, head.oid) : '(a branch of this pull request is gone)';
+    const problem = new URL(req.url ?? '/', 'http://emulator').searchParams.get('problem');
+    const esc = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    const buttons =
+      pr.state === 'OPEN'
+        ? `<form method="post" action="${number}/merge"><button>Merge pull request</button></form><form method="post" action="${number}/close"><button>Close pull request</button></form>`
+        : '';
+    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(pr.title)} · #${number}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f6f8fa;padding:1rem;overflow:auto}form{display:inline-block;margin-right:.5rem}.state{font-weight:bold}</style></head>
+<body><p><em>GitHub emulator (sandbox)</em> · ${esc(repository)}</p>
+<h1>${esc(pr.title)} <span>#${number}</span></h1>
+<p class="state" data-state="${pr.state}">${pr.state}</p><p>${esc(pr.headRefName)} → ${esc(pr.baseRefName)}</p>
+${problem ? `<p role="alert">${esc(problem)}</p>` : ''}${buttons}
+<h2>Description</h2><pre>${esc(pr.body)}</pre>
+${(pr.comments ?? []).map((c) => `<h3>Comment by ${esc(c.author)}</h3><pre>${esc(c.body)}</pre>`).join('\n')}
+<h2>Files changed</h2><pre class="diff">${esc(diff)}</pre></body></html>`;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(html);
   }
 
   function record(kind: RecordedRequest['kind'], req: IncomingMessage, path: string, login: string | null): RecordedRequest {
