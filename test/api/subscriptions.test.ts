@@ -17,7 +17,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 describe('runUpdated', () => {
   test('a subscriber receives every transition of a run, in order, ending with its final state', async () => {
     world.sandbox.codex.script({ kind: 'implement', pendingPolls: 2 });
-    const { run } = await world.start();
+    const { run } = await world.start({ featureId: await world.freshFeature() });
     const client = wsClient(world.svc.url);
     const { done } = collect(client, run.id, 0);
     const updates = await done;
@@ -38,7 +38,7 @@ describe('runUpdated', () => {
   });
 
   test('the server completes the subscription after the run\'s final transition, live or replayed', async () => {
-    const { run } = await world.start();
+    const { run } = await world.start({ featureId: await world.freshFeature() });
     const client = wsClient(world.svc.url);
     // Never stop on our side: only the server's `complete` can end these.
     const live = await collect(client, run.id, 0, () => false).done;
@@ -51,7 +51,7 @@ describe('runUpdated', () => {
   });
 
   test('afterVersion in the middle of a finished run returns exactly the rest', async () => {
-    const { run } = await world.start();
+    const { run } = await world.start({ featureId: await world.freshFeature() });
     const finished = await world.waitFor(run.id);
     const client = wsClient(world.svc.url);
     const { done } = collect(client, run.id, 5);
@@ -62,7 +62,7 @@ describe('runUpdated', () => {
 
   test('a subscriber whose socket dies mid-run reconnects with its last version: no gap, no duplicate', async () => {
     world.sandbox.codex.script({ kind: 'implement', pendingPolls: 3 });
-    const { run } = await world.start();
+    const { run } = await world.start({ featureId: await world.freshFeature() });
     const first = wsClient(world.svc.url);
     const seen: number[] = [];
     const part = collect(first, run.id, 0, (u) => u.event.step === 'APPLY' && u.event.to === 'WAITING');
@@ -82,7 +82,7 @@ describe('runUpdated', () => {
 
   test('1,000 concurrent subscribers of one run each receive every event; the feed reads once per change, not per subscriber', async () => {
     world.sandbox.codex.script({ kind: 'implement', pendingPolls: 1 });
-    const { run } = await world.start();
+    const { run } = await world.start({ featureId: await world.freshFeature() });
     const readsBefore = world.svc.http.feed.reads;
     // 50 sockets with 20 subscriptions each, as browser tabs with several panels would open.
     const clients = Array.from({ length: 50 }, () => wsClient(world.svc.url));
@@ -111,7 +111,7 @@ test('two serve processes and one work process: a subscriber on each sees the sa
       }
     }
     world.sandbox.codex.script({ kind: 'implement', pendingPolls: 1 });
-    const { run } = await world.start();
+    const { run } = await world.start({ featureId: await world.freshFeature() });
     const clients = ports.map((port) => wsClient(`http://127.0.0.1:${port}`));
     const [a, b] = await Promise.all(clients.map((c) => collect(c, run.id, 0).done));
     await Promise.all(clients.map((c) => c.dispose()));

@@ -42,7 +42,7 @@ test.each(['DISCOVER', 'SUBMIT', 'PUBLISH'])(
       world.sandbox.github.beforeOperation('CreatePullRequest', () => first.kill('SIGKILL'));
       world.sandbox.github.beforeOperation('UpdatePullRequest', () => first.kill('SIGKILL'));
     }
-    const { run: started } = await world.start();
+    const { run: started } = await world.start({ featureId: await world.freshFeature() });
     if (step === 'SUBMIT') {
       // Killed the moment the task is created, before the step can record it: the next try must adopt it.
       for (;;) {

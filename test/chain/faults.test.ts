@@ -52,7 +52,7 @@ describe('separate worker processes', () => {
       const tasksBefore = world.codexTasksCreated();
       const prsBefore = world.sandbox.github.pullRequests('sandbox/widgets').length;
       const paused = worker();
-      const { run: started } = await world.start();
+      const { run: started } = await world.start({ featureId: await world.freshFeature() });
       await untilStepRunning(started.id, step);
       paused.kill('SIGSTOP');
       const stoppedAt = Date.now();
@@ -88,7 +88,7 @@ describe('separate worker processes', () => {
   test('a SUBMIT killed after creating its task while 150 other tasks appear in the environment: the task is adopted, not made twice', async () => {
     const tasksBefore = world.codexTasksCreated();
     const first = worker();
-    const { run: started } = await world.start();
+    const { run: started } = await world.start({ featureId: await world.freshFeature() });
     for (;;) {
       if (world.codexTasksCreated() > tasksBefore) break;
       await new Promise((r) => setImmediate(r));
@@ -126,7 +126,7 @@ describe('cancel while publishing', () => {
     world.sandbox.github.beforeOperation('CreatePullRequest', async () => {
       expect((await cancel(runId)).body.data.cancelRun.userErrors).toEqual([]);
     });
-    const { run: started } = await world.start();
+    const { run: started } = await world.start({ featureId: await world.freshFeature() });
     runId = started.id;
     await expect.poll(async () => (await world.events(runId)).some((e: any) => e.payload?.undone), { timeout: 30_000 }).toBe(true);
     const run = await world.run(runId);
@@ -148,7 +148,7 @@ describe('cancel while publishing', () => {
     });
     const prsBefore = world.sandbox.github.pullRequests('sandbox/widgets').length;
     // A phase whose branch does not exist yet: the previous test's branch was deleted again.
-    const { run: started } = await world.start();
+    const { run: started } = await world.start({ featureId: await world.freshFeature() });
     runId = started.id;
     await expect.poll(async () => (await world.events(runId)).some((e: any) => e.payload?.undone), { timeout: 30_000 }).toBe(true);
     const run = await world.run(runId);
@@ -162,7 +162,7 @@ describe('cancel while publishing', () => {
 
   test('a cancel while Codex works says the task is left to finish there, as its API allows no more', async () => {
     world.sandbox.codex.script({ kind: 'implement', pendingPolls: 50 });
-    const { run: started } = await world.start();
+    const { run: started } = await world.start({ featureId: await world.freshFeature() });
     const waiting = await world.waitFor(started.id, (r) => r.steps.some((s: any) => s.step === 'APPLY' && s.state === 'WAITING'));
     await cancel(started.id);
     const cancelled = (await world.events(started.id)).find((e: any) => e.step === null && e.to === 'CANCELLED');

@@ -19,7 +19,7 @@ test(`a run starts at most ${MAX_GIT_PROCESSES_PER_RUN} git processes of its own
   // The first on a fresh cache (it creates the cache and starts its object reader), then a second one.
   for (let i = 0; i < 2; i++) {
     const before = gitProcessesStarted();
-    const { run: started } = await world.start();
+    const { run: started } = await world.start({ featureId: await world.freshFeature() });
     const run = await world.waitFor(started.id);
     expect(run.failure).toBeNull();
     expect(run.status).toBe('SUCCEEDED');

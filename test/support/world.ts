@@ -5,6 +5,7 @@ import { expect } from 'vitest';
 import { startWorking } from '../../src/jobs/runner.js';
 import { startSandbox, SANDBOX_FEATURE, SANDBOX_REPOSITORY, type Sandbox } from '../../src/sandbox/index.js';
 import { createTestDatabase } from './database.js';
+import { addFeatures } from './repo.js';
 import { gql, startService, TOKENS, type TestService } from './service.js';
 
 export const RUN_FIELDS = `id status statusMessage featureId repository version currentStep sandbox retryOf
@@ -32,6 +33,11 @@ export interface World {
   waitFor(id: string, until?: (run: any) => boolean, timeoutMs?: number): Promise<any>;
   events(id: string): Promise<any[]>;
   codexTasksCreated(): number;
+  /**
+   * A feature of its own on the demo repository's main (one phase, one task), for a test that starts
+   * a run of its own: the demo's feature has a pull request in review once one run published it.
+   */
+  freshFeature(): Promise<string>;
   /** Another credential set for the same emulators (its own Codex sign-in and the same GitHub token). */
   addCredentialSet(name: string, fields?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
@@ -61,6 +67,8 @@ export async function startWorld(
   const credentialSetId = created.body.data.createCredentialSet.credentialSet.id as string;
   await svc.app.ds.query('UPDATE credential_set SET sandbox = true WHERE id = $1', [credentialSetId]);
 
+  let nextFeature = 900;
+  let pushing: Promise<unknown> = Promise.resolve();
   const world: World = {
     svc,
     sandbox,
@@ -94,6 +102,13 @@ export async function startWorld(
     async events(id) {
       const r = await gql(svc.url, `query($id: ID!) { run(id: $id) { events { version step attempt from to payload } } }`, { id }, TOKENS.viewer);
       return r.body.data.run.events;
+    },
+    freshFeature() {
+      // One push to main at a time: two at once would race for its tip.
+      const number = nextFeature++;
+      const added = pushing.then(() => addFeatures(join(sandbox.gitRoot, 'sandbox', 'widgets.git'), 1, number));
+      pushing = added.catch(() => []);
+      return added.then((ids) => ids[0]!);
     },
     codexTasksCreated: () => sandbox.codex.requests().filter((q) => q.method === 'POST' && q.path.endsWith('/wham/tasks')).length,
     async addCredentialSet(name, fields = {}) {
