@@ -7,6 +7,7 @@ import { createDataSource } from './db/datasource.js';
 import { poolOf } from './db/transaction.js';
 import { createBoss } from './jobs/queues.js';
 import { createStepQueues } from './jobs/runner.js';
+import { importArtifactFiles } from './runs/artifacts.js';
 import type { Logger } from './log.js';
 
 /** What every process holds: configuration, the database and the queue. `serve` adds its own (schema, tokens, feed). */
@@ -27,6 +28,7 @@ export interface App {
 export async function migrate(app: Pick<App, 'ds' | 'boss' | 'log' | 'config'>): Promise<void> {
   const applied = await app.ds.runMigrations({ transaction: 'each' });
   for (const m of applied) app.log.info({ migration: m.name }, 'migration applied');
+  await importArtifactFiles(poolOf(app.ds), app.config.artifactDir, app.log);
   await createStepQueues(app.boss, app.config);
 }
 

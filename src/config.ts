@@ -10,7 +10,9 @@ export interface Config {
   /** Unset: `start` runs an embedded PostgreSQL in `dataDir`. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** Where an older version kept artifact files: `migrate` moves them into PostgreSQL. */
   artifactDir: string;
+  artifactMaxBytes: number;
   /** `role:token` pairs; empty means a local admin token is generated at start-up. */
   apiTokens: { role: Role; token: string }[];
   /** A file of `role:token` entries (comma or newline separated), re-read on SIGHUP: tokens can be revoked. */
@@ -24,6 +26,8 @@ export interface Config {
   gitBaseUrl: string;
   gitAuthor: { name: string; email: string };
   workerConcurrency: number;
+  /** How long a stopping `work` process lets running steps finish before it hands them to another worker. */
+  workerStopGraceSeconds: number;
   codexPollDeadlineMinutes: number;
   codexPollIntervalSeconds: number;
   codexPollMaxIntervalSeconds: number;
@@ -129,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     dataDir,
     artifactDir: resolve(text(env, 'ARTIFACT_DIR', `${dataDir}/artifacts`)),
+    artifactMaxBytes: integer(env, 'ARTIFACT_MAX_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     apiTokens: parseApiTokens(text(env, 'API_TOKENS', '')),
     apiTokensFile: env.API_TOKENS_FILE ? resolve(env.API_TOKENS_FILE) : undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
@@ -142,6 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
       email: text(env, 'GIT_AUTHOR_EMAIL', 'spec-chain@users.noreply.github.com'),
     },
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 4, 1, 256),
+    workerStopGraceSeconds: integer(env, 'WORKER_STOP_GRACE_SECONDS', 20, 0, 3600),
     codexPollDeadlineMinutes: integer(env, 'CODEX_POLL_DEADLINE_MINUTES', 60, 1, 24 * 60),
     codexPollIntervalSeconds: integer(env, 'CODEX_POLL_INTERVAL_SECONDS', 5, 1, 3600),
     codexPollMaxIntervalSeconds: integer(env, 'CODEX_POLL_MAX_INTERVAL_SECONDS', 60, 1, 3600),

@@ -144,6 +144,8 @@ export enum FailureCode {
   PHASE_DONE = 'PHASE_DONE',
   /** A stacked run's lower phase branch moved and the change no longer applies on its new head. */
   BASE_MOVED = 'BASE_MOVED',
+  /** An artifact (a patch, a report) is larger than ARTIFACT_MAX_BYTES. */
+  ARTIFACT_TOO_LARGE = 'ARTIFACT_TOO_LARGE',
 }
 
 /** Failures a RESUME with an operator's notes answers: the task is submitted again with the notes. */

@@ -1,7 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { ArtifactKind, Step } from '../interfaces.js';
 
-/** A generated output (patch, log, conflict report, ...) kept in the artifact store. */
+/** A generated output (patch, log, conflict report, ...), its contents kept in PostgreSQL (artifact_chunk). */
 @Entity('workflow_artifact')
 export class WorkflowArtifact {
   @PrimaryGeneratedColumn('uuid')
@@ -19,9 +19,13 @@ export class WorkflowArtifact {
   @Column({ name: 'kind', type: 'enum', enum: ArtifactKind, enumName: 'artifact_kind' })
   kind: ArtifactKind;
 
-  /** Path inside the artifact store, or an outside URL (branch, pull request, Codex task). */
+  /** `<run id>/<name>` for stored contents, or an outside URL (branch, pull request, Codex task). */
   @Column({ name: 'location', type: 'text' })
   location: string;
+
+  /** Its contents are stored in artifact_chunk (outside URLs have none). */
+  @Column({ name: 'stored', type: 'boolean', default: false })
+  stored: boolean;
 
   @Column({ name: 'content_type', type: 'text', nullable: true })
   contentType: string | null;

@@ -41,9 +41,9 @@ async function applyAndCommit(ctx: StepContext, diff: string, evidence: Artifact
     if (e instanceof ProviderError && e.code === FailureCode.PATCH_UNSAFE) throw new StepFailure(e.code, e.message, evidence);
     throw e;
   }
-  const output = await artifacts.write(run.id, 'apply-output.txt', ArtifactKind.APPLY_OUTPUT, result.output || '(git apply printed nothing)\n');
+  const output = artifacts.write(run.id, 'apply-output.txt', ArtifactKind.APPLY_OUTPUT, result.output || '(git apply printed nothing)\n');
   if (result.outcome === 'conflicts') {
-    const report = await artifacts.write(
+    const report = artifacts.write(
       run.id,
       'conflict-report.json',
       ArtifactKind.CONFLICT_REPORT,
@@ -73,7 +73,7 @@ async function applyPatch(ctx: StepContext): Promise<StepResult> {
   const { run, providers, artifacts, signal, attempt, capacity } = ctx;
   const polls = Number(attempt.payload?.polls ?? 0) + 1;
   const snapshot = await providers.codex.getTask(run.codexTaskId!, signal);
-  const log = await artifacts.append(run.id, CODEX_LOG_NAME, ArtifactKind.CODEX_LOG, logLines(snapshot, polls));
+  const log = artifacts.append(run.id, CODEX_LOG_NAME, ArtifactKind.CODEX_LOG, logLines(snapshot, polls));
   // The task is done working on Codex Cloud: its slot goes to the next run of the credential set.
   if (snapshot.status !== 'PENDING') await capacity.releaseCodexSlot();
 
@@ -94,7 +94,7 @@ async function applyPatch(ctx: StepContext): Promise<StepResult> {
     throw new StepFailure(FailureCode.NO_DIFF, `Codex finished without a change. The agent said: ${said}`, [log]);
   }
 
-  const patch = await artifacts.write(run.id, 'patch.diff', ArtifactKind.PATCH, snapshot.diff, 'text/x-diff; charset=utf-8');
+  const patch = artifacts.write(run.id, 'patch.diff', ArtifactKind.PATCH, snapshot.diff, 'text/x-diff; charset=utf-8');
   const { sha, artifacts: applied } = await applyAndCommit(ctx, snapshot.diff, [log, patch]);
   const branch = branchName(run.featureId!, run.phase!.id);
   return {

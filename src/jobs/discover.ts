@@ -120,7 +120,7 @@ async function discoverPhase(ctx: StepContext): Promise<StepResult> {
       `${revision ? `revise pull request #${revision.pullRequest.number} of ` : redo ? 'redo ' : 'next: '}${phaseName(phase)} ` +
       `(${openTaskIds.length} ${redo ? '' : 'open '}tasks) at ${feature.relativeTasksPath}:${phase.line}${stackedOn ? `, on top of ${stackedOn.branch}` : ''}`,
     outputs: { ...outputs, phase: snapshot, revision },
-    artifacts: [await artifacts.write(run.id, 'prompt.md', ArtifactKind.PROMPT, snapshot.prompt, 'text/markdown; charset=utf-8')],
+    artifacts: [artifacts.write(run.id, 'prompt.md', ArtifactKind.PROMPT, snapshot.prompt, 'text/markdown; charset=utf-8')],
     payload: {
       phase: { id: phase.id, title: phase.title, line: phase.line },
       openTaskIds,

@@ -16,7 +16,7 @@ async function finalizeRun({ run, artifacts }: StepContext): Promise<StepResult>
     pullRequestUrl: run.pullRequestUrl,
     sandbox: run.sandbox,
   };
-  const artifact = await artifacts.write(run.id, 'summary.json', ArtifactKind.SUMMARY, JSON.stringify(summary, null, 2) + '\n', 'application/json');
+  const artifact = artifacts.write(run.id, 'summary.json', ArtifactKind.SUMMARY, JSON.stringify(summary, null, 2) + '\n', 'application/json');
   return {
     kind: 'done',
     message: `phase ${run.phase?.id ?? '?'}: pull request ${run.pullRequestUrl}`,

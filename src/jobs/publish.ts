@@ -43,7 +43,7 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
   }
   let sha = run.commitSha!;
   const auth = await providers.gitAuth();
-  const patch = async () => (await artifacts.read(`${run.id}/patch.diff`)).toString('utf8');
+  const patch = async () => (await artifacts.read(run.id, 'patch.diff')).toString('utf8');
   if (!(await providers.git.hasCommit(run.repository, sha))) {
     const baseSha = run.baseSha ?? (await providers.git.fetchBase({ repository: run.repository, baseBranch: run.baseBranch, auth, signal }));
     const remade = await providers.git.applyPatchToCommit({

@@ -76,7 +76,7 @@ async function submitPhase({ run, providers, artifacts, signal, deadline, attemp
     taskId = task.taskId;
     url = task.url;
   }
-  const log = await artifacts.append(run.id, CODEX_LOG_NAME, ArtifactKind.CODEX_LOG, execJsonLines({ kind: 'submitted', taskId }).join('\n') + '\n');
+  const log = artifacts.append(run.id, CODEX_LOG_NAME, ArtifactKind.CODEX_LOG, execJsonLines({ kind: 'submitted', taskId }).join('\n') + '\n');
   const how = search
     ? search.taskId
       ? `adopted Codex task ${taskId} created before a restart (found by its marker after reading ${search.tasksRead} tasks on ${search.pagesRead} pages)`

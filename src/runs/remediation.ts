@@ -108,6 +108,10 @@ export const GUIDANCE: Record<FailureCode, Guidance> = {
     remediation: 'The phase branch this stacked run builds on changed (pushed to, or merged) and the change no longer applies to its new head. RESTART with stack: true so Codex works on top of it again.',
     resumable: false,
   },
+  [FailureCode.ARTIFACT_TOO_LARGE]: {
+    remediation: 'What the step made is larger than ARTIFACT_MAX_BYTES allows. Split the phase into smaller ones (or raise the limit on every worker), then RESUME.',
+    resumable: true,
+  },
   [FailureCode.INTERNAL]: {
     remediation: 'An unexpected error; the message above and the service log (search for the run id) say more. RESUME once the cause is fixed.',
     resumable: true,

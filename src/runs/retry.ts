@@ -80,12 +80,12 @@ async function resume(svc: RunServices, run: Run, notes: string | null): Promise
       };
     }
   }
-  const store = new ArtifactStore(svc.config.artifactDir);
+  const store = new ArtifactStore(svc.db, svc.config.artifactMaxBytes);
   const outcome = await inTransaction(svc.db, async (tx) => {
     const locked = (await lockRun(tx, run.id))!;
     if (locked.status !== RunStatus.FAILED) return null;
     const attempt = await nextAttemptNumber(tx, run.id, failedStep);
-    const context = await store.write(
+    const context = store.write(
       run.id,
       `${failedStep.toLowerCase()}-${attempt}-retry-context.json`,
       ArtifactKind.RETRY_CONTEXT,

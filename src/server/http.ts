@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -13,7 +14,7 @@ import type { Principal, TokenStore } from './auth.js';
 import { createContext, type ApiServices, type Context } from './context.js';
 import { WEB_DIR } from './paths.js';
 import { RunFeed } from '../runs/feed.js';
-import { ArtifactStore } from '../runs/artifacts.js';
+import { artifactChunks } from '../runs/artifacts.js';
 import { findArtifact } from '../runs/db/artifacts.js';
 import { basename, join } from 'node:path';
 
@@ -163,16 +164,26 @@ export async function startHttpServer(
       res.status(404).json({ error: 'no stored artifact with that id for that run' });
       return;
     }
+    if (!artifact.stored) {
+      res.status(410).json({ error: 'the artifact was recorded by an older version whose file was not found when its folder was imported' });
+      return;
+    }
+    // Streamed chunk by chunk from PostgreSQL, waiting for the client to take each one.
+    res
+      .status(200)
+      .set('content-type', artifact.contentType ?? 'application/octet-stream')
+      .set('content-length', String(artifact.size ?? 0))
+      .set('content-disposition', `attachment; filename="${basename(artifact.location)}"`)
+      .set('x-content-type-options', 'nosniff');
+    if (artifact.sha256) res.set('etag', `"${artifact.sha256}"`);
     try {
-      const body = await new ArtifactStore(app.config.artifactDir).read(artifact.location);
-      res
-        .status(200)
-        .set('content-type', artifact.contentType ?? 'application/octet-stream')
-        .set('content-disposition', `attachment; filename="${basename(artifact.location)}"`)
-        .set('x-content-type-options', 'nosniff')
-        .send(body);
-    } catch {
-      res.status(410).json({ error: 'the artifact is recorded but its file is gone from the artifact store' });
+      for await (const chunk of artifactChunks(app.db, artifact.id)) {
+        if (!res.write(chunk)) await once(res, 'drain');
+      }
+      res.end();
+    } catch (err) {
+      app.log.warn({ artifactId: artifact.id, err: { message: (err as Error).message } }, 'artifact download cut short');
+      res.destroy();
     }
   });
 
