@@ -194,6 +194,24 @@ export function retryStep(
   });
 }
 
+/**
+ * This worker is stopping before the try finished: the same attempt goes back to the queue at once, for
+ * another worker, with an event that says it was handed over (not lost). Its tries and failures are
+ * kept as they were: a hand-over is not a failure.
+ */
+export function handOverStep(rt: Runtime, claim: Claim, facts: Facts = {}): Promise<Settled> {
+  return fenced(rt, claim, facts, async (tx, run) => {
+    await keep(tx, run, claim, facts);
+    const row = (await readAttempt(tx, run.id, claim.step, claim.attempt))!;
+    const version = await enqueueStep(tx, rt.boss, run.id, claim.step, claim.attempt, {
+      message: `handed over: worker ${claim.worker} stopped before this step finished; the next free worker takes it`,
+      payload: row.payload ?? undefined,
+      event: { handedOver: true, from: claim.worker },
+    });
+    return { version, landed: true };
+  });
+}
+
 /** The attempt FAILED and so did the run, with the code, the cause and what the operator can do. */
 async function fail(tx: Tx, run: Run, step: Step, attempt: number, failure: Failure, outputs: RunFields = {}): Promise<Settled> {
   const guidance = remediationFor(failure.code, failure.secretRef, failure.service);

@@ -15,11 +15,11 @@ import { apply } from './apply.js';
 import { claimStep, type Claim } from './claim.js';
 import { discover } from './discover.js';
 import { finalize } from './finalize.js';
-import { completeStep, endEarly, failLostStep, failStep, recordUndo, retryStep, waitStep, type Failure, type Runtime, type Settled } from './outcomes.js';
+import { completeStep, endEarly, failLostStep, failStep, handOverStep, recordUndo, retryStep, waitStep, type Failure, type Runtime, type Settled } from './outcomes.js';
 import { publish } from './publish.js';
 import { CANCEL_CHANNEL, createQueues, EXPIRY_MARGIN_SECONDS, HEARTBEAT_SECONDS, LOST_QUEUE, LOST_WORKER_RETRIES, QUEUE, type StepJob } from './queues.js';
 import { capacityPause, enterCodexLine, pauseCodex, releaseCodexSlot, sharedGitHubLimits, takeCodexSlot, wakeCodexLine } from './capacity.js';
-import { ClaimLost, RunCancelled, StepFailure, type AttemptInfo, type StepDefinition, type StepPolicy, type StepResult, type UndoReport } from './step.js';
+import { ClaimLost, HandOver, RunCancelled, StepFailure, type AttemptInfo, type StepDefinition, type StepPolicy, type StepResult, type UndoReport } from './step.js';
 import { submit } from './submit.js';
 
 // The chain runner: for one step job, claim → the step's own work → one verb for its outcome. It alone
@@ -104,6 +104,7 @@ async function settle(
     return { ...(await waitStep(rt, claim, { ...result, message }, { reason: WaitReason.CODEX_TASK_RUNNING }, delay)), wakeAfterMs: delay };
   }
   const { error } = outcome;
+  if (error instanceof HandOver) return handOverStep(rt, claim);
   const e = error instanceof ProviderError ? error : null;
   const failure: Failure = {
     code: e?.code ?? FailureCode.INTERNAL,
@@ -138,6 +139,8 @@ export async function runStepJob(
   definition: StepDefinition,
   job: Pick<Job<StepJob>, 'id' | 'data' | 'signal'>,
   onWake: (step: Step, delayMs: number) => void = () => {},
+  /** Where this try registers how to hand it back when its process stops (see startWorking's stop). */
+  handOvers: Set<AbortController> = new Set(),
 ): Promise<void> {
   const policy = definition.policy(svc.config);
   const claimed = await claimStep(svc.db, job, svc.workerId);
@@ -149,9 +152,11 @@ export async function runStepJob(
 
   const cancelled = new AbortController();
   const lost = new AbortController();
+  const handOver = new AbortController();
   inFlight.set(run.id, cancelled);
+  handOvers.add(handOver);
   const deadline = AbortSignal.timeout(policy.timeoutSeconds * 1000);
-  const signal = AbortSignal.any([cancelled.signal, lost.signal, job.signal, deadline]);
+  const signal = AbortSignal.any([cancelled.signal, lost.signal, handOver.signal, job.signal, deadline]);
   // Our own heartbeat on the attempt row: it keeps heartbeat_at current for readers, and notices a claim
   // taken over (this worker was paused past its pg-boss heartbeat) so the step stops at once.
   const heartbeat = setInterval(() => {
@@ -171,7 +176,7 @@ export async function runStepJob(
       attempt: info,
       policy,
       providers,
-      artifacts: new ArtifactStore(svc.config.artifactDir),
+      artifacts: new ArtifactStore(svc.db, svc.config.artifactMaxBytes),
       signal,
       deadline,
       cancelled: async () => (await readRun(svc.db, run.id))?.status === RunStatus.CANCELLED,
@@ -191,6 +196,7 @@ export async function runStepJob(
   } finally {
     clearInterval(heartbeat);
     inFlight.delete(run.id);
+    handOvers.delete(handOver);
   }
   const settled = await settle(svc, claim, policy, info, outcome, credentialSet);
   if (settled.version !== null) await announce(svc.db, run.id, settled.version);
@@ -240,16 +246,31 @@ async function undoCancelled(
 /** Why an aborted try ended, as a failure the policy can act on. */
 function abortReason(signal: AbortSignal, policy: StepPolicy): unknown {
   const reason: unknown = signal.reason;
-  if (reason instanceof ClaimLost || (reason as Error)?.name === 'ClaimLost') return reason;
+  if (reason instanceof ClaimLost || reason instanceof HandOver || (reason as Error)?.name === 'ClaimLost') return reason;
   if ((reason as Error)?.name === 'TimeoutError') {
     return new ProviderError(FailureKind.TRANSIENT, FailureCode.SERVICE_UNAVAILABLE, `The step ran longer than its ${policy.timeoutSeconds} s limit and was stopped.`);
   }
   return reason ?? new Error('aborted');
 }
 
-/** Everything a `work` process runs: the step workers, the lost-step worker, and the cancel listener. */
-export async function startWorking(svc: WorkerServices): Promise<{ stop: () => Promise<void> }> {
+/**
+ * Everything a `work` process runs: the step workers, the lost-step worker, and the cancel listener.
+ * `stop` is the graceful stop of a deploy: no new jobs are taken, running steps have `graceMs` to
+ * finish, and those still running then are handed back to the queue (an event says so) so another
+ * worker takes them at once, instead of after a missed heartbeat.
+ */
+export async function startWorking(svc: WorkerServices): Promise<{ stop: (graceMs?: number) => Promise<void> }> {
   const workerIds = new Map<Step, string[]>();
+  const handOvers = new Set<AbortController>();
+  const active = new Set<Promise<unknown>>();
+  const tracked = async (work: Promise<unknown>) => {
+    active.add(work);
+    try {
+      await work;
+    } finally {
+      active.delete(work);
+    }
+  };
   // A job re-queued with startAfter is durable in the table; NOTIFY fired when it was sent, before it was
   // due, so without this it would wait for the polling backstop. A local timer wakes this process's
   // workers when it is due; other processes still find it by polling.
@@ -264,28 +285,47 @@ export async function startWorking(svc: WorkerServices): Promise<{ stop: () => P
       // Several pollers per queue so one long step (a big apply, a slow push) does not hold the others back;
       // batches of two with burst drain a backlog without waiting out the polling interval.
       { batchSize: 2, burstWhenBatchFull: true, localConcurrency: svc.config.workerConcurrency, pollingIntervalSeconds: 2, notifyPollingIntervalSeconds: 10 },
-      async (jobs) => {
-        await Promise.all(jobs.map((job) => runStepJob(svc, STEPS[step], job, wake)));
-      },
+      (jobs) => tracked(Promise.all(jobs.map((job) => runStepJob(svc, STEPS[step], job, wake, handOvers)))),
     );
     workerIds.set(step, [...(workerIds.get(step) ?? []), id]);
   }
-  await svc.boss.work<StepJob>(LOST_QUEUE, { batchSize: 5 }, async (jobs) => {
-    for (const job of jobs) {
-      const { runId, step, attempt } = job.data;
-      const message = `The ${step} step lost its worker ${LOST_WORKER_RETRIES + 1} times (crash or missed heartbeats) and was given up.`;
-      const settled = await failLostStep(svc, { runId, step, attempt }, { code: FailureCode.WORKER_LOST, kind: FailureKind.TRANSIENT, message });
-      if (settled.version !== null) {
-        await announce(svc.db, runId, settled.version);
-        const failed = await readRun(svc.db, runId);
-        if (failed) await wakeCodexLine(svc, failed.credentialSetId);
-        svc.log.warn({ runId, step, attempt }, 'step given up after lost workers');
-      }
-    }
-  });
+  await svc.boss.work<StepJob>(LOST_QUEUE, { batchSize: 5 }, (jobs) =>
+    tracked(
+      (async () => {
+        for (const job of jobs) {
+          const { runId, step, attempt } = job.data;
+          const message = `The ${step} step lost its worker ${LOST_WORKER_RETRIES + 1} times (crash or missed heartbeats) and was given up.`;
+          const settled = await failLostStep(svc, { runId, step, attempt }, { code: FailureCode.WORKER_LOST, kind: FailureKind.TRANSIENT, message });
+          if (settled.version !== null) {
+            await announce(svc.db, runId, settled.version);
+            const failed = await readRun(svc.db, runId);
+            if (failed) await wakeCodexLine(svc, failed.credentialSetId);
+            svc.log.warn({ runId, step, attempt }, 'step given up after lost workers');
+          }
+        }
+      })(),
+    ),
+  );
   const listener = new Listener(svc.databaseUrl, svc.log);
   listener.on(CANCEL_CHANNEL, (runId) => inFlight.get(runId)?.abort(new RunCancelled(runId)));
   await listener.start();
-  return { stop: () => listener.close() };
+  return {
+    stop: async (graceMs = svc.config.workerStopGraceSeconds * 1000) => {
+      // Take no more jobs; what is fetched already runs or is handed over below.
+      await Promise.all([...STEP_ORDER.map((s) => QUEUE[s]), LOST_QUEUE].map((queue) => svc.boss.offWork(queue, { wait: false })));
+      if (active.size) {
+        svc.log.info({ running: handOvers.size, graceSeconds: graceMs / 1000 }, 'stopping: letting running steps finish');
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([Promise.allSettled([...active]), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+        clearTimeout(timer);
+      }
+      if (handOvers.size) {
+        svc.log.info({ running: handOvers.size }, 'stopping: handing the steps still running to another worker');
+        for (const handOver of handOvers) handOver.abort(new HandOver(svc.workerId));
+      }
+      // A step ended by the hand-over settles (re-queued for another worker) before the queue stops.
+      while (active.size) await Promise.allSettled([...active]);
+      await listener.close();
+    },
+  };
 }
-

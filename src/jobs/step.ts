@@ -156,6 +156,14 @@ export class RunCancelled extends Error {
 }
 
 /** Thrown by `guard()`: this worker's claim is gone, so whatever it has not done yet must not be done. */
+/** This worker process is stopping (a deploy): the try is handed back to the queue for another worker. */
+export class HandOver extends Error {
+  constructor(readonly worker: string) {
+    super(`worker ${worker} is stopping`);
+    this.name = 'HandOver';
+  }
+}
+
 export class ClaimLost extends Error {
   constructor(readonly runId: string, readonly step: Step, readonly attempt: number) {
     super(`the ${step} attempt ${attempt} of run ${runId} is no longer held by this worker`);

@@ -22,11 +22,20 @@ export type ScriptedOutcome =
       /** Only requests with this method and path (e.g. POST /backend-api/wham/tasks, a create); any request when absent. */
       method?: string;
       path?: string;
+    }
+  | {
+      /** The next `count` matching requests are answered after `delayMs`, as a slow service would (they still take effect). */
+      kind: 'slow';
+      delayMs: number;
+      count?: number;
+      method?: string;
+      /** Only requests whose path starts with this (e.g. /backend-api/wham/tasks/task_, reads of one task). */
+      pathPrefix?: string;
     };
 
-export type TaskOutcome = Exclude<ScriptedOutcome, { kind: 'http-error' }>;
+export type TaskOutcome = Exclude<ScriptedOutcome, { kind: 'http-error' | 'slow' }>;
 
-const KINDS = ['implement', 'diff', 'conflict', 'no-diff', 'error', 'http-error'];
+const KINDS = ['implement', 'diff', 'conflict', 'no-diff', 'error', 'http-error', 'slow'];
 
 /** Checks an outcome that came over HTTP; returns why it is unusable, or null. */
 export function invalidOutcome(raw: unknown): string | null {
@@ -37,6 +46,9 @@ export function invalidOutcome(raw: unknown): string | null {
   if (outcome.kind === 'diff' && typeof outcome.diff !== 'string') return 'a diff outcome needs diff text';
   if (outcome.kind === 'http-error' && !(Number.isInteger(outcome.status) && outcome.status! >= 400 && outcome.status! <= 599)) {
     return 'an http-error outcome needs a status from 400 to 599';
+  }
+  if (outcome.kind === 'slow' && !(Number.isInteger(outcome.delayMs) && outcome.delayMs! >= 0 && outcome.delayMs! <= 600_000)) {
+    return 'a slow outcome needs delayMs from 0 to 600000';
   }
   if ('pendingPolls' in outcome && outcome.pendingPolls !== undefined && !(Number.isInteger(outcome.pendingPolls) && outcome.pendingPolls >= 0)) {
     return 'pendingPolls must be a whole number';

@@ -138,6 +138,7 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
   };
   let queue: TaskOutcome[] = [];
   let httpErrors: { status: number; remaining: number; retryAfterSeconds?: number; message?: string; method?: string; path?: string }[] = [];
+  let slowAnswers: { delayMs: number; remaining: number; method?: string; pathPrefix?: string }[] = [];
   let recorded: RecordedRequest[] = [];
   // Agents still working, kept across reset() so stop() can wait for their checkouts to be removed.
   const running = new Set<Promise<unknown>>();
@@ -145,6 +146,7 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
   function script(...outcomes: ScriptedOutcome[]): void {
     for (const outcome of outcomes) {
       if (outcome.kind === 'http-error') httpErrors.push({ ...outcome, remaining: outcome.count ?? 1 });
+      else if (outcome.kind === 'slow') slowAnswers.push({ ...outcome, remaining: outcome.count ?? 1 });
       else queue.push(outcome);
     }
   }
@@ -311,6 +313,7 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
     tasks = [];
     queue = [];
     httpErrors = [];
+    slowAnswers = [];
     recorded = [];
   }
 
@@ -327,6 +330,12 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
     }
     if (url.pathname.startsWith('/_emulator/')) return control(req, res, url.pathname, body);
     record(req, url, body);
+    const slow = slowAnswers.find((e) => (!e.method || e.method === req.method) && (!e.pathPrefix || url.pathname.startsWith(e.pathPrefix)));
+    if (slow) {
+      slow.remaining -= 1;
+      if (slow.remaining <= 0) slowAnswers.splice(slowAnswers.indexOf(slow), 1);
+      await new Promise((r) => setTimeout(r, slow.delayMs));
+    }
     const injected = httpErrors.find((e) => (!e.method || e.method === req.method) && (!e.path || e.path === url.pathname));
     if (injected) {
       injected.remaining -= 1;
