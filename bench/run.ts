@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/log.js';
+import { benchArtifacts } from './artifacts.js';
 import { benchChain } from './chain.js';
 import { benchServer } from './database.js';
 import { LOG_LEVEL } from './service.js';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     print(await benchSpeckit());
     print(await benchChain(server, log));
     print(await benchSubscriptions(server));
+    print(await benchArtifacts(server));
     print(await benchStartup());
   } finally {
     await server.stop();

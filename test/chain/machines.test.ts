@@ -116,7 +116,10 @@ describe('two serve and three work processes, each with its own data folder', ()
       expect(next!.payload.worker).not.toBe(stoppedWorker);
       expect(next!.at.getTime() - h.at.getTime()).toBeLessThan(HEARTBEAT_SECONDS * 1000);
     }
-    const recoveredFromStopped = events.filter((e) => e.payload?.recovered && events.some((o) => o.run_id === e.run_id && o.step === e.step && o.payload?.worker === stoppedWorker));
+    // No claim of the stopped worker was taken over as lost: the claim before each recovered one was another's.
+    const claimBefore = (e: (typeof events)[number]) =>
+      events.filter((o) => o.run_id === e.run_id && o.step === e.step && o.attempt === e.attempt && o.to_state === 'RUNNING' && o.version < e.version).at(-1);
+    const recoveredFromStopped = events.filter((e) => e.payload?.recovered && claimBefore(e)?.payload?.worker === stoppedWorker);
     expect(recoveredFromStopped).toEqual([]);
     // The SIGKILLed worker's step was recovered through the lost-worker path.
     expect(events.some((e) => e.payload?.recovered === true)).toBe(true);
