@@ -15,6 +15,8 @@ export interface Config {
   apiTokens: { role: Role; token: string }[];
   /** A file of `role:token` entries (comma or newline separated), re-read on SIGHUP: tokens can be revoked. */
   apiTokensFile: string | undefined;
+  /** A token that opens `/metrics` and nothing else (any API token opens it too). */
+  metricsToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `auto`: sandbox when no provider endpoint or credential is configured. */
   sandbox: 'auto' | 'on' | 'off';
@@ -105,6 +107,14 @@ export function parseApiTokens(raw: string, variable = 'API_TOKENS'): Config['ap
   });
 }
 
+function metricsToken(env: Env): string | undefined {
+  const token = text(env, 'METRICS_TOKEN', '').trim();
+  if (token === '') return undefined;
+  // Never echo the token itself.
+  if (token.length < 16) throw new ConfigError('METRICS_TOKEN', 'is shorter than 16 characters.');
+  return token;
+}
+
 function flag(env: Env, name: string, fallback: boolean): boolean {
   const raw = text(env, name, fallback ? '1' : '0').toLowerCase();
   if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
@@ -131,6 +141,7 @@ export function loadConfig(env: Env = process.env): Config {
     artifactDir: resolve(text(env, 'ARTIFACT_DIR', `${dataDir}/artifacts`)),
     apiTokens: parseApiTokens(text(env, 'API_TOKENS', '')),
     apiTokensFile: env.API_TOKENS_FILE ? resolve(env.API_TOKENS_FILE) : undefined,
+    metricsToken: metricsToken(env),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     sandbox: sandbox(env),
     codexBaseUrl: url(env, 'CODEX_BASE_URL', 'https://chatgpt.com/backend-api', ['https:', 'http:']),

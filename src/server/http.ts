@@ -16,6 +16,7 @@ import { RunFeed } from '../runs/feed.js';
 import { ArtifactStore } from '../runs/artifacts.js';
 import { findArtifact } from '../runs/db/artifacts.js';
 import { basename, join } from 'node:path';
+import { createMetrics, mayScrape } from './metrics.js';
 
 export interface HttpServer {
   url: string;
@@ -153,6 +154,19 @@ export async function startHttpServer(
     },
     expressMiddleware(apollo, { context: async ({ res }) => createContext(services, res.locals.principal as Principal) }),
   );
+
+  // Prometheus text; database figures are read at scrape time, so every serve process reports the same totals.
+  const metrics = createMetrics(app.db, feed);
+  web.get('/metrics', async (req: Request, res: Response) => {
+    if (!mayScrape(tokens, app.config.metricsToken, req.headers.authorization)) return unauthorized(res);
+    try {
+      const body = await metrics.metrics();
+      res.status(200).set('content-type', metrics.contentType).send(body);
+    } catch (err) {
+      app.log.warn({ err: { message: (err as Error).message } }, 'metrics scrape failed');
+      res.status(503).type('text/plain').send('metrics unavailable: the database could not be read\n');
+    }
+  });
 
   // Stored artifacts (patch, logs, conflict report …): the same bearer token as the API, viewer role.
   web.get('/artifacts/:runId/:artifactId', async (req: Request, res: Response) => {
