@@ -17,6 +17,7 @@ import { ArtifactStore } from '../runs/artifacts.js';
 import { findArtifact } from '../runs/db/artifacts.js';
 import { basename, join } from 'node:path';
 import { createMetrics, mayScrape } from './metrics.js';
+import { SharedFanout } from './fanout.js';
 
 export interface HttpServer {
   url: string;
@@ -24,6 +25,8 @@ export interface HttpServer {
   server: Server;
   /** Pushes committed transitions to this process's subscribers. */
   feed: RunFeed;
+  /** Executes and serialises subscription events once per distinct subscription. */
+  fanout: SharedFanout;
   close(): Promise<void>;
 }
 
@@ -63,7 +66,9 @@ export async function startHttpServer(
   const services: ApiServices = { config: app.config, log: app.log, ds: app.ds, db: app.db, boss: app.boss, feed };
   const web = express();
   const server = createServer(web);
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  // Each subscription event executed and serialised once per distinct subscription, whatever the viewers.
+  const fanout = new SharedFanout();
+  const wss = new WebSocketServer({ server, path: '/graphql', WebSocket: fanout.socketClass() });
   const principals = new WeakMap<object, Principal>();
   const sockets = new Map<WebSocket, Principal>();
   // A revoked token (API_TOKENS_FILE reloaded) loses its open subscriptions at once, with the reason.
@@ -75,6 +80,9 @@ export async function startHttpServer(
   const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
+      subscribe: fanout.subscribe,
+      onNext: fanout.onNext,
+      jsonMessageReplacer: fanout.replacer,
       onConnect: (ctx) => {
         const principal = tokens.authenticate(ctx.connectionParams?.authorization);
         if (!principal) {
@@ -214,6 +222,7 @@ export async function startHttpServer(
     port,
     server,
     feed,
+    fanout,
     close: async () => {
       for (const client of wss.clients) client.close(CLOSE.SHUTDOWN.code, CLOSE.SHUTDOWN.reason);
       await wsServer.dispose();
