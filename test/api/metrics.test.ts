@@ -3,6 +3,7 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { freePort } from '../../src/db/embedded.js';
 import { QUEUE } from '../../src/jobs/queues.js';
+import { spawnSpecChain } from '../support/cli.js';
 import { exited, spawnCli } from '../support/processes.js';
 import { TOKENS } from '../support/service.js';
 import { startWorld, type World } from '../support/world.js';
@@ -92,6 +93,13 @@ describe('/metrics', () => {
       body: JSON.stringify({ query: '{ __typename }' }),
     });
     expect(graphql.status).toBe(401);
+  });
+
+  test('a METRICS_TOKEN shorter than 16 characters stops `npx spec-chain serve` naming the variable, exit 2', async () => {
+    const { code, stderr } = await spawnSpecChain(['serve'], { env: { DATABASE_URL: world.databaseUrl, METRICS_TOKEN: 'tiny-q7x' } });
+    expect(code).toBe(2);
+    expect(stderr).toContain('METRICS_TOKEN: is shorter than 16 characters.');
+    expect(stderr).not.toContain('tiny-q7x');
   });
 
   test('each named metric is there, with labels that match the runs', async () => {
