@@ -17,6 +17,8 @@ export interface Config {
   apiTokens: { role: Role; token: string }[];
   /** A file of `role:token` entries (comma or newline separated), re-read on SIGHUP: tokens can be revoked. */
   apiTokensFile: string | undefined;
+  /** A token that opens `/metrics` and nothing else (any API token opens it too). */
+  metricsToken: string | undefined;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** `auto`: sandbox when no provider endpoint or credential is configured. */
   sandbox: 'auto' | 'on' | 'off';
@@ -109,6 +111,14 @@ export function parseApiTokens(raw: string, variable = 'API_TOKENS'): Config['ap
   });
 }
 
+function metricsToken(env: Env): string | undefined {
+  const token = text(env, 'METRICS_TOKEN', '').trim();
+  if (token === '') return undefined;
+  // Never echo the token itself.
+  if (token.length < 16) throw new ConfigError('METRICS_TOKEN', 'is shorter than 16 characters.');
+  return token;
+}
+
 function flag(env: Env, name: string, fallback: boolean): boolean {
   const raw = text(env, name, fallback ? '1' : '0').toLowerCase();
   if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
@@ -136,6 +146,7 @@ export function loadConfig(env: Env = process.env): Config {
     artifactMaxBytes: integer(env, 'ARTIFACT_MAX_BYTES', 50 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     apiTokens: parseApiTokens(text(env, 'API_TOKENS', '')),
     apiTokensFile: env.API_TOKENS_FILE ? resolve(env.API_TOKENS_FILE) : undefined,
+    metricsToken: metricsToken(env),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     sandbox: sandbox(env),
     codexBaseUrl: url(env, 'CODEX_BASE_URL', 'https://chatgpt.com/backend-api', ['https:', 'http:']),

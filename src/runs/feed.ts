@@ -22,6 +22,8 @@ export interface LoadedRun {
   artifacts: WorkflowArtifact[];
 }
 
+const updatesOf = (events: RunEvent[], run: LoadedRun): RunUpdateData[] => events.map((event) => ({ version: event.version, event, run }));
+
 /** A pull-based queue for one subscriber: async iteration with back-pressure-free buffering. */
 class Queue<T> implements AsyncIterableIterator<T> {
   private readonly items: T[] = [];
@@ -163,7 +165,7 @@ export class RunFeed {
     const backlog = await eventsOfRun(this.db, runId, afterVersion);
     if (backlog.length) {
       const loaded = await this.load(runId);
-      if (loaded) for (const event of backlog) this.deliver(subscriber, event, loaded);
+      if (loaded) for (const update of updatesOf(backlog, loaded)) this.deliver(subscriber, update);
     }
     return subscriber.queue;
   }
@@ -175,10 +177,15 @@ export class RunFeed {
     return subscriber.queue;
   }
 
-  private deliver(s: Subscriber, event: RunEvent, loaded: LoadedRun): void {
+  /**
+   * Hands `update` to one subscriber. Live updates are ONE object per event for every subscriber of the
+   * run, so the API can execute and serialise each once per distinct subscription (src/server/fanout.ts).
+   */
+  private deliver(s: Subscriber, update: RunUpdateData): void {
+    const { event, run: loaded } = update;
     if (event.version !== s.lastSent + 1) return;
     s.lastSent = event.version;
-    s.queue.push({ version: event.version, event, run: loaded });
+    s.queue.push(update);
     // The run's last transition into a final state ends the subscription (a retry reopens the run: subscribe again).
     if (event.step === null && event.version === loaded.run.version && FINAL_RUN_STATUSES.includes(loaded.run.status)) s.queue.finish();
   }
@@ -210,12 +217,14 @@ export class RunFeed {
         const loaded = await this.load(runId);
         if (!loaded) return;
         watch.lastRead = events.at(-1)!.version;
+        const updates = updatesOf(events, loaded);
         for (const s of watch.subscribers) {
           // A subscriber that is behind (it subscribed during a read) catches up from the table first.
           if (events[0]!.version > s.lastSent + 1) {
-            for (const e of await eventsOfRun(this.db, runId, s.lastSent, events[0]!.version - s.lastSent - 1)) this.deliver(s, e, loaded);
+            const missed = await eventsOfRun(this.db, runId, s.lastSent, events[0]!.version - s.lastSent - 1);
+            for (const update of updatesOf(missed, loaded)) this.deliver(s, update);
           }
-          for (const e of events) this.deliver(s, e, loaded);
+          for (const update of updates) this.deliver(s, update);
         }
       } while (watch.again);
     } catch (err) {

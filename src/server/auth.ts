@@ -14,6 +14,12 @@ export interface Principal {
 
 const digest = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** The token of `Bearer <token>`, or null when the header is missing or of another shape. */
+export function bearerToken(authorization: unknown): string | null {
+  if (typeof authorization !== 'string') return null;
+  return /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] ?? null;
+}
+
 /** Bearer tokens and their roles, kept only as SHA-256 hashes in memory. */
 export class TokenStore {
   private readonly byHash = new Map<string, Role>();
@@ -53,10 +59,9 @@ export class TokenStore {
 
   /** `Bearer <token>` (or the bare token) → the principal, or null when missing or unknown. */
   authenticate(authorization: unknown): Principal | null {
-    if (typeof authorization !== 'string') return null;
-    const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!m) return null;
-    const hash = digest(m[1]!);
+    const token = bearerToken(authorization);
+    if (!token) return null;
+    const hash = digest(token);
     const role = this.byHash.get(hash);
     return role ? { role, tokenHash: hash, tokenId: hash.slice(0, 8) } : null;
   }

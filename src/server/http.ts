@@ -17,6 +17,8 @@ import { RunFeed } from '../runs/feed.js';
 import { artifactChunks } from '../runs/artifacts.js';
 import { findArtifact } from '../runs/db/artifacts.js';
 import { basename, join } from 'node:path';
+import { createMetrics, mayScrape } from './metrics.js';
+import { SharedFanout } from './fanout.js';
 
 export interface HttpServer {
   url: string;
@@ -24,6 +26,8 @@ export interface HttpServer {
   server: Server;
   /** Pushes committed transitions to this process's subscribers. */
   feed: RunFeed;
+  /** Executes and serialises subscription events once per distinct subscription. */
+  fanout: SharedFanout;
   close(): Promise<void>;
 }
 
@@ -63,7 +67,9 @@ export async function startHttpServer(
   const services: ApiServices = { config: app.config, log: app.log, ds: app.ds, db: app.db, boss: app.boss, feed };
   const web = express();
   const server = createServer(web);
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  // Each subscription event executed and serialised once per distinct subscription, whatever the viewers.
+  const fanout = new SharedFanout();
+  const wss = new WebSocketServer({ server, path: '/graphql', WebSocket: fanout.socketClass() });
   const principals = new WeakMap<object, Principal>();
   const sockets = new Map<WebSocket, Principal>();
   // A revoked token (API_TOKENS_FILE reloaded) loses its open subscriptions at once, with the reason.
@@ -75,6 +81,9 @@ export async function startHttpServer(
   const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
+      subscribe: fanout.subscribe,
+      onNext: fanout.onNext,
+      jsonMessageReplacer: fanout.replacer,
       onConnect: (ctx) => {
         const principal = tokens.authenticate(ctx.connectionParams?.authorization);
         if (!principal) {
@@ -155,6 +164,19 @@ export async function startHttpServer(
     expressMiddleware(apollo, { context: async ({ res }) => createContext(services, res.locals.principal as Principal) }),
   );
 
+  // Prometheus text; database figures are read at scrape time, so every serve process reports the same totals.
+  const metrics = createMetrics(app.db, feed);
+  web.get('/metrics', async (req: Request, res: Response) => {
+    if (!mayScrape(tokens, app.config.metricsToken, req.headers.authorization)) return unauthorized(res);
+    try {
+      const body = await metrics.metrics();
+      res.status(200).set('content-type', metrics.contentType).send(body);
+    } catch (err) {
+      app.log.warn({ err: { message: (err as Error).message } }, 'metrics scrape failed');
+      res.status(503).type('text/plain').send('metrics unavailable: the database could not be read\n');
+    }
+  });
+
   // Stored artifacts (patch, logs, conflict report …): the same bearer token as the API, viewer role.
   web.get('/artifacts/:runId/:artifactId', async (req: Request, res: Response) => {
     if (!tokens.authenticate(req.headers.authorization)) return unauthorized(res);
@@ -211,6 +233,7 @@ export async function startHttpServer(
     port,
     server,
     feed,
+    fanout,
     close: async () => {
       for (const client of wss.clients) client.close(CLOSE.SHUTDOWN.code, CLOSE.SHUTDOWN.reason);
       await wsServer.dispose();

@@ -26,12 +26,14 @@ export function collect(
   runId: string,
   afterVersion: number | null,
   until: (update: any) => boolean = (u) => ['SUCCEEDED', 'IN_REVIEW', 'FAILED', 'NO_WORK', 'CANCELLED'].includes(u.run.status) && u.event.step === null,
+  /** Another runUpdated document (its selection must hold `version`, `event { step }` and `run { status }` for `until`). */
+  query = RUN_UPDATED,
 ): { updates: any[]; done: Promise<any[]>; stop: () => void } {
   const updates: any[] = [];
   let stop = () => {};
   const done = new Promise<any[]>((resolve, reject) => {
     stop = client.subscribe(
-      { query: RUN_UPDATED, variables: { runId, afterVersion } },
+      { query, variables: { runId, afterVersion } },
       {
         next: (msg) => {
           if (msg.errors) return reject(new Error(JSON.stringify(msg.errors)));
