@@ -115,6 +115,7 @@ describe('two serve and three work processes, each with its own data folder', ()
       expect(next!.payload.recovered).toBeUndefined();
       expect(next!.payload.worker).not.toBe(stoppedWorker);
       expect(next!.at.getTime() - h.at.getTime()).toBeLessThan(HEARTBEAT_SECONDS * 1000);
+      console.log(`${h.step} handed over ${h.at.getTime() - termAt} ms after SIGTERM, taken by ${next!.payload.worker} ${next!.at.getTime() - h.at.getTime()} ms later`);
     }
     // No claim of the stopped worker was taken over as lost: the claim before each recovered one was another's.
     const claimBefore = (e: (typeof events)[number]) =>
