@@ -32,9 +32,12 @@ export function phaseById(discovery: Extract<Discovery, { phases: PhaseReport[] 
   return discovery.phases.find((phase) => phase.id === id) ?? null;
 }
 
-/** Parses and answers in one call. Never throws, whatever the input. */
-export function discover(input: string | Uint8Array, file = 'tasks.md'): Discovery {
-  return nextPhase(parseTasks(input, file));
+/**
+ * Parses and answers in one call. Never throws, whatever the input. On the event loop only for trusted
+ * input (tests, the bench): a service reads through `readTasks` (pool.ts), which bounds time and memory.
+ */
+export function discover(input: string | Uint8Array, file = 'tasks.md', progress?: (line: number) => void): Discovery {
+  return nextPhase(parseTasks(input, file, progress));
 }
 
 function countTasks({ phases, tasks }: ParsedTasks): TaskCounts {
