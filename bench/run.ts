@@ -7,6 +7,7 @@ import { benchArtifacts } from './artifacts.js';
 import { benchChain } from './chain.js';
 import { benchServer } from './database.js';
 import { LOG_LEVEL } from './service.js';
+import { benchHostileMarkdown } from './hostile-markdown.js';
 import { benchSpeckit } from './speckit.js';
 import { benchStartup } from './startup.js';
 import { benchSubscriptions } from './subscriptions.js';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   };
   try {
     print(await benchSpeckit());
+    print(await benchHostileMarkdown());
     print(await benchChain(server, log));
     print(await benchSubscriptions(server));
     print(await benchArtifacts(server));

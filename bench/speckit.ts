@@ -60,7 +60,7 @@ function describeFile(text: string): string {
   return `${(Buffer.byteLength(text) / 1024).toFixed(0)} KiB (${text.split('\n').length} lines, ${countTasks(text)} checkboxes)`;
 }
 
-function measure(work: () => unknown, warmUp = WARM_UP, runs = RUNS): number[] {
+export function measure(work: () => unknown, warmUp = WARM_UP, runs = RUNS): number[] {
   for (let i = 0; i < warmUp; i++) work();
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -71,14 +71,14 @@ function measure(work: () => unknown, warmUp = WARM_UP, runs = RUNS): number[] {
   return times;
 }
 
-function stats(times: number[]): { p50: number; p99: number; mean: number } {
+export function stats(times: number[]): { p50: number; p99: number; mean: number } {
   const sorted = [...times].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * (sorted.length - 1)))]!;
   return { p50: at(0.5), p99: at(0.99), mean: sorted.reduce((sum, t) => sum + t, 0) / sorted.length };
 }
 
 /** What a naive reader does: headings and checkbox lines by regex, fences toggled, nothing else. */
-function regexScan(text: string): { phases: number; open: number } {
+export function regexScan(text: string): { phases: number; open: number } {
   let phases = 0;
   let open = 0;
   let fenced = false;

@@ -9,6 +9,7 @@ import { createBoss } from './jobs/queues.js';
 import { createStepQueues } from './jobs/runner.js';
 import { importArtifactFiles } from './runs/artifacts.js';
 import type { Logger } from './log.js';
+import { configureTasksReader } from './speckit/index.js';
 
 /** What every process holds: configuration, the database and the queue. `serve` adds its own (schema, tokens, feed). */
 export interface App {
@@ -33,6 +34,7 @@ export async function migrate(app: Pick<App, 'ds' | 'boss' | 'log' | 'config'>):
 }
 
 export async function openApp(config: Config, log: Logger, databaseUrl: string, options: { supervise: boolean }): Promise<App> {
+  configureTasksReader(config.tasksRead);
   const ds = createDataSource(databaseUrl);
   await ds.initialize();
   const boss = createBoss(databaseUrl, log, { supervise: options.supervise, monitorSeconds: config.queueMonitorSeconds });

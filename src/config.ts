@@ -42,6 +42,8 @@ export interface Config {
   /** What a run cancelled during PUBLISH undoes of what it made: its new pull request (closed with a comment), its new branch. */
   cancelClosesPullRequest: boolean;
   cancelDeletesBranch: boolean;
+  /** How tasks.md files are read off the event loop (src/speckit/pool.ts): budget per read, heap per worker, workers. */
+  tasksRead: { timeoutMs: number; memoryMb: number; threads: number };
 }
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -167,5 +169,10 @@ export function loadConfig(env: Env = process.env): Config {
     githubMutationIntervalMs: integer(env, 'GITHUB_MUTATION_INTERVAL_MS', 1000, 0, 60_000),
     cancelClosesPullRequest: flag(env, 'CANCEL_CLOSES_PULL_REQUEST', true),
     cancelDeletesBranch: flag(env, 'CANCEL_DELETES_BRANCH', true),
+    tasksRead: {
+      timeoutMs: integer(env, 'TASKS_READ_TIMEOUT_MS', 10_000, 100, 600_000),
+      memoryMb: integer(env, 'TASKS_READ_MEMORY_MB', 512, 32, 16_384),
+      threads: integer(env, 'TASKS_READ_THREADS', 2, 1, 64),
+    },
   };
 }

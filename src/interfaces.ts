@@ -117,6 +117,8 @@ export enum Service {
 /** Every failure the chain can report. Each has its remediation text in src/runs/remediation.ts. */
 export enum FailureCode {
   SPEC_INVALID = 'SPEC_INVALID',
+  /** tasks.md is beyond what the reader reads within its limits or its time and memory budget. */
+  SPEC_TOO_COMPLEX = 'SPEC_TOO_COMPLEX',
   FEATURE_NOT_FOUND = 'FEATURE_NOT_FOUND',
   REPOSITORY_UNAVAILABLE = 'REPOSITORY_UNAVAILABLE',
   CREDENTIALS_MISSING = 'CREDENTIALS_MISSING',

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { discover, discoverFeature, readTasksFile, toDiscoveryJson, type Discovery } from '../speckit/index.js';
+import { loadConfig } from '../config.js';
+import { closeTasksReader, configureTasksReader, discoverFeature, readTasks, readTasksFile, toDiscoveryJson, type Discovery } from '../speckit/index.js';
 
 /** Where a command writes; the process's streams unless a caller (a test) passes its own. */
 export interface CommandOutput {
@@ -29,7 +30,9 @@ export async function discoverCommand(argv: string[], io: CommandOutput = proces
     io.stdout.write(USAGE);
     return 0;
   }
-  const discovery = await discoverPath(args.path, args.feature);
+  // Read in a worker with the configured budget, as the service reads, so a hostile file ends as SPEC_TOO_COMPLEX here too.
+  configureTasksReader(loadConfig().tasksRead);
+  const discovery = await discoverPath(args.path, args.feature).finally(closeTasksReader);
   if (args.json) io.stdout.write(JSON.stringify(toDiscoveryJson(discovery), null, 2) + '\n');
   else if (discovery.status !== 'INVALID') io.stdout.write(describe(discovery));
   if (discovery.status === 'INVALID') {
@@ -68,12 +71,12 @@ async function discoverPath(path: string, feature: string | undefined): Promise<
   if (info?.isDirectory()) {
     const inFolder = join(path, 'tasks.md');
     if (feature !== undefined || !(await stat(inFolder).catch(() => null))) {
-      return (await discoverFeature(path, feature)).discovery;
+      return (await discoverFeature(path, feature, readTasks)).discovery;
     }
     file = inFolder;
   }
   const read = await readTasksFile(file);
-  return 'error' in read ? { status: 'INVALID', file, errors: [read.error] } : discover(read.bytes, file);
+  return 'error' in read ? { status: 'INVALID', file, errors: [read.error] } : readTasks(read.bytes, file);
 }
 
 function describe(discovery: Exclude<Discovery, { status: 'INVALID' }>): string {

@@ -12,6 +12,7 @@ import { resolveDatabase } from './database.js';
 import { shutdown } from '../jobs/queues.js';
 import { startWorking } from '../jobs/runner.js';
 import { enterSandbox, sandboxWanted } from '../sandbox/mode.js';
+import { closeTasksReader } from '../speckit/index.js';
 
 /** One Ctrl-C in a terminal under `npm start` arrives twice: from the terminal and forwarded by npm. */
 const SAME_INTERRUPT_MS = 1000;
@@ -83,6 +84,8 @@ export default async function startCommand(_argv: string[], name: 'start' | 'ser
       log.info({ signal }, 'shutting down');
       await http?.close().catch((err) => log.warn({ err }, 'http close'));
       await working?.stop();
+      // After the workers (a DISCOVER step may still be reading) and before the app: no reader thread outlives the process's work.
+      await closeTasksReader().catch((err) => log.warn({ err }, 'tasks reader close'));
       await closeApp(app);
       await sandbox?.stop().catch((err) => log.warn({ err }, 'sandbox stop'));
       await db.stop().catch((err) => log.warn({ err }, 'database stop'));

@@ -3,7 +3,7 @@ import { ArtifactKind, FailureCode, Step } from '../interfaces.js';
 import type { GitAuth } from '../providers/git/index.js';
 import { branchName } from '../providers/git/index.js';
 import type { PhaseBranch } from '../providers/github/index.js';
-import { buildPhasePrompt, discoverFeature, phaseById, SpecErrorCode, type Discovery, type Feature, type PhaseReport, type SpecError } from '../speckit/index.js';
+import { buildPhasePrompt, discoverFeature, phaseById, readTasks, SpecErrorCode, type Discovery, type Feature, type PhaseReport, type SpecError } from '../speckit/index.js';
 import { standardPolicy, StepFailure, type StepContext, type StepDefinition, type StepResult } from './step.js';
 
 const FEATURE_ERRORS: string[] = [SpecErrorCode.FEATURE_ID_INVALID, SpecErrorCode.FEATURE_UNKNOWN, SpecErrorCode.FEATURE_MISSING];
@@ -15,11 +15,13 @@ type Read = { feature: Feature; discovery: Extract<Discovery, { phases: PhaseRep
 /** tasks.md of the feature as the commit `sha` has it; a malformed or missing file fails the run with the file and line. */
 async function readFeature({ run, providers, signal }: StepContext, sha: string, auth: GitAuth): Promise<Read> {
   const files = await providers.git.readTree({ repository: run.repository, sha, auth, signal });
-  const { feature, discovery } = await discoverFeature(files, run.featureId ?? undefined);
+  // Read in a worker thread with a time and memory budget: a hostile tasks.md fails the run, not the worker process.
+  const { feature, discovery } = await discoverFeature(files, run.featureId ?? undefined, readTasks);
   if (discovery.status === 'INVALID') {
     const featureProblem = discovery.errors.every((e) => FEATURE_ERRORS.includes(e.code));
+    const tooComplex = discovery.errors.some((e) => e.code === SpecErrorCode.SPEC_TOO_COMPLEX);
     throw new StepFailure(
-      featureProblem ? FailureCode.FEATURE_NOT_FOUND : FailureCode.SPEC_INVALID,
+      featureProblem ? FailureCode.FEATURE_NOT_FOUND : tooComplex ? FailureCode.SPEC_TOO_COMPLEX : FailureCode.SPEC_INVALID,
       discovery.errors.map((e) => `${where(e)}: ${e.message}`).join('\n'),
       [],
       { details: { errors: discovery.errors, baseSha: sha } },

@@ -16,6 +16,11 @@ export const GUIDANCE: Record<FailureCode, Guidance> = {
     remediation: 'Fix tasks.md at the file and line named above, push the fix to the base branch, then RESTART the run.',
     resumable: false,
   },
+  [FailureCode.SPEC_TOO_COMPLEX]: {
+    remediation:
+      'Simplify tasks.md near the line named above (blank lines between blocks, less nesting; a file from /speckit.tasks never comes near the limits), push it to the base branch, then RESTART the run.',
+    resumable: false,
+  },
   [FailureCode.FEATURE_NOT_FOUND]: {
     remediation: 'Check the feature id (specs/<feature-id>/tasks.md must exist on the base branch) or .specify/feature.json, then RESTART the run.',
     resumable: false,

@@ -174,17 +174,27 @@ function repositoryProblem(cause: unknown): string {
   throw cause;
 }
 
-/** Resolves the feature, reads its tasks.md and answers which phase is next; every failure is an INVALID answer. */
-export async function discoverFeature(source: string | FileTree, featureId?: string): Promise<{ feature: Feature | null; discovery: Discovery }> {
+/** How a tasks.md's bytes become an answer: `discover` on this thread, or `readTasks` (pool.ts) in a worker with a budget. */
+export type TasksReader = (bytes: Uint8Array, file: string) => Discovery | Promise<Discovery>;
+
+/**
+ * Resolves the feature, reads its tasks.md and answers which phase is next; every failure is an INVALID
+ * answer. A service passes `readTasks`, so the parse runs off its event loop.
+ */
+export async function discoverFeature(
+  source: string | FileTree,
+  featureId?: string,
+  read: TasksReader = discover,
+): Promise<{ feature: Feature | null; discovery: Discovery }> {
   const tree = typeof source === 'string' ? directoryTree(source) : source;
   const resolution = await resolveFeature(tree, featureId);
   if (!resolution.ok) {
     return { feature: null, discovery: { status: 'INVALID', file: resolution.error.file, errors: [resolution.error] } };
   }
   const { feature } = resolution;
-  const read = await readTasks(() => tree.read(feature.relativeTasksPath), feature.relativeTasksPath);
-  if ('error' in read) return { feature, discovery: { status: 'INVALID', file: feature.relativeTasksPath, errors: [read.error] } };
-  return { feature, discovery: discover(read.bytes, feature.relativeTasksPath) };
+  const bytes = await readTasks(() => tree.read(feature.relativeTasksPath), feature.relativeTasksPath);
+  if ('error' in bytes) return { feature, discovery: { status: 'INVALID', file: feature.relativeTasksPath, errors: [bytes.error] } };
+  return { feature, discovery: await read(bytes.bytes, feature.relativeTasksPath) };
 }
 
 /** Keys seen naming the active feature, most specific first. */

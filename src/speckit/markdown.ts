@@ -1,3 +1,4 @@
+import { checkDefinitions, checkHeading, checkPiece, MAX_BLOCK_CHARS, MAX_SETEXT_PER_PIECE, setextUnderlines } from './limits.js';
 import { readHeadingTexts, readPiece } from './micromark-piece.js';
 import { readSimpleRegions, type SimpleReading } from './simple-region.js';
 
@@ -40,6 +41,8 @@ export interface ReadOptions {
   chunkChars?: number;
   /** Read regions of simple lines without micromark (see simple-region.ts). */
   simple?: boolean;
+  /** Told the 0-based line each region starts at, as reading reaches it (a worker reports it when stopped). */
+  progress?: (line: number) => void;
 }
 
 const BLANK = /^[ \t]*$/;
@@ -61,17 +64,24 @@ const ATX_START = /^#{1,6}(?:[ \t]|$)/;
  * one); when they do, everything micromark reads is read again with them known.
  */
 export function readBlocks(lines: readonly string[], options: ReadOptions = {}): Block[] {
-  const { shorten: cut = true, chunkChars = 4_000, simple = true } = options;
+  const { shorten: cut = true, chunkChars = 4_000, simple = true, progress = () => {} } = options;
   if (chunkChars === Infinity) return readPiece(lines, 0, lines.length, cut).blocks;
-  const first = readRegions(lines, cut, chunkChars, simple, []);
+  const first = readRegions(lines, { cut, chunkChars, simple, progress }, []);
   if (first.definitions.length === 0) return first.blocks;
   // A link or footnote definition makes references resolve anywhere in the document, so where there are
   // some, the pieces micromark reads are read again with every one of them known.
-  return readRegions(lines, cut, chunkChars, simple, [...new Set(first.definitions)]).blocks;
+  const definitions = [...new Set(first.definitions)];
+  checkDefinitions(definitions, first.firstDefinitionLine);
+  return readRegions(lines, { cut, chunkChars, simple, progress }, definitions).blocks;
 }
 
-/** One reading of every region (see `readBlocks`), micromark seeing `definitions` in every piece. */
-function readRegions(lines: readonly string[], cut: boolean, chunkChars: number, simple: boolean, definitions: readonly string[]) {
+type Reading = { cut: boolean; chunkChars: number; simple: boolean; progress: (line: number) => void };
+
+/**
+ * One reading of every region (see `readBlocks`), micromark seeing `definitions` in every piece. Each piece
+ * is checked against the limits of limits.ts before micromark sees it, so its cost stays linear.
+ */
+function readRegions(lines: readonly string[], { cut, chunkChars, simple, progress }: Reading, definitions: readonly string[]) {
   const cuts = cutPoints(lines);
   const regions = cuts.length - 1;
   // The simple reading from each region on, computed once: null when micromark must read the region.
@@ -88,8 +98,10 @@ function readRegions(lines: readonly string[], cut: boolean, chunkChars: number,
   const blocks: Block[] = [];
   const inline: HeadingBlock[] = [];
   const found: string[] = [];
+  let firstDefinitionLine = 0;
   let region = 0;
   while (region < regions) {
+    progress(cuts[region]!);
     const direct = simpleFrom(region);
     if (direct) {
       for (const block of direct.blocks) blocks.push(block);
@@ -99,21 +111,31 @@ function readRegions(lines: readonly string[], cut: boolean, chunkChars: number,
     }
     let end = region + 1;
     let chars = size(region);
-    while (end < regions && chars < chunkChars && !simpleFrom(end)) chars += size(end++);
+    let setext = setextUnderlines(lines, cuts[region]!, cuts[end]!);
+    // Consecutive regions go together up to `chunkChars`, never over the limits one piece may hold.
+    while (end < regions && chars < chunkChars && !simpleFrom(end)) {
+      const more = setextUnderlines(lines, cuts[end]!, cuts[end + 1]!);
+      if (setext + more > MAX_SETEXT_PER_PIECE || chars + size(end) > MAX_BLOCK_CHARS) break;
+      setext += more;
+      chars += size(end++);
+    }
+    checkPiece(lines, cuts[region]!, cuts[end]!);
     let piece = readPiece(lines, cuts[region]!, cuts[end]!, cut, definitions);
     while (piece.open) {
       // Doubling keeps the re-parsing linear in the end.
       const want = chars * 2;
       do chars += size(end++);
       while (end < regions && chars < want);
+      checkPiece(lines, cuts[region]!, cuts[end]!, true);
       piece = readPiece(lines, cuts[region]!, cuts[end]!, cut, definitions);
     }
     for (const block of piece.blocks) blocks.push(block);
+    if (piece.definitions.length > 0 && found.length === 0) firstDefinitionLine = cuts[region]! + 1;
     for (const definition of piece.definitions) found.push(definition);
     region = end;
   }
   readInlineHeadings(inline, lines, chunkChars, definitions);
-  return { blocks, definitions: found };
+  return { blocks, definitions: found, firstDefinitionLine };
 }
 
 /** Fills in the text of headings read directly whose text needs inline parsing, a batch of lines per micromark call. */
@@ -122,7 +144,9 @@ function readInlineHeadings(headings: readonly HeadingBlock[], lines: readonly s
     const batch: string[] = [];
     let chars = 0;
     while (first + batch.length < headings.length && chars < chunkChars) {
-      const line = lines[headings[first + batch.length]!.line - 1]!;
+      const { line: number } = headings[first + batch.length]!;
+      const line = lines[number - 1]!;
+      checkHeading(line, number);
       batch.push(line);
       chars += line.length + 1;
     }

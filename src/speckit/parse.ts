@@ -1,5 +1,6 @@
 import { decodeLines } from './decode.js';
-import { readBlocks, type ItemBlock } from './markdown.js';
+import { SpecTooComplex } from './limits.js';
+import { readBlocks, type ItemBlock, type ReadOptions } from './markdown.js';
 import { readPhaseHeading } from './phase-heading.js';
 import { readTaskText } from './task-text.js';
 import { SpecErrorCode, type ParsedTasks, type Phase, type PhaseRef, type SpecError, type Task, type TaskState } from './types.js';
@@ -9,9 +10,9 @@ const DROPPED = /^\[[-~]\][ \t]+\S/;
 
 /**
  * Reads a tasks.md: its phases, its checkboxes and the phase that directly holds each, plus the errors
- * that make the file unusable. Never throws.
+ * that make the file unusable. Never throws. `progress` is told each line reading reaches.
  */
-export function parseTasks(input: string | Uint8Array, file = 'tasks.md'): ParsedTasks {
+export function parseTasks(input: string | Uint8Array, file = 'tasks.md', progress?: ReadOptions['progress']): ParsedTasks {
   const invalid = (error: SpecError): ParsedTasks => ({ file, phases: [], tasks: [], errors: [error] });
   const decoded = decodeLines(input, file);
   if ('error' in decoded) return invalid(decoded.error);
@@ -26,8 +27,9 @@ export function parseTasks(input: string | Uint8Array, file = 'tasks.md'): Parse
   }
   let parsed: ParsedTasks;
   try {
-    parsed = structure(lines, file);
+    parsed = structure(lines, file, progress);
   } catch (cause) {
+    if (cause instanceof SpecTooComplex) return invalid(tooComplex(file, cause.line, cause.construct));
     return invalid({
       code: SpecErrorCode.PARSE_FAILED,
       file,
@@ -39,13 +41,25 @@ export function parseTasks(input: string | Uint8Array, file = 'tasks.md'): Parse
   return parsed;
 }
 
+/** The error of a file beyond the reader's limits: `construct` says which limit, `line` where reading was. */
+export function tooComplex(file: string, line: number | null, construct: string): SpecError {
+  return {
+    code: SpecErrorCode.SPEC_TOO_COMPLEX,
+    file,
+    line,
+    message:
+      `${file} is too complex to read${line === null ? '' : ` (at line ${line})`}: ${construct}. ` +
+      `Simplify the Markdown there (blank lines between blocks, less nesting), or regenerate the file with /speckit.tasks.`,
+  };
+}
+
 /** Assigns every checkbox to the innermost phase whose scope holds it. */
-function structure(lines: readonly string[], file: string): ParsedTasks {
+function structure(lines: readonly string[], file: string, progress: ReadOptions['progress']): ParsedTasks {
   const phases: Phase[] = [];
   const tasks: Task[] = [];
   // The phases whose scope is open at this point, outermost first.
   const open: { level: number; ref: PhaseRef | null }[] = [];
-  for (const block of readBlocks(lines)) {
+  for (const block of readBlocks(lines, { progress })) {
     if (block.kind === 'heading') {
       // A heading closes every scope at its level or deeper; a deeper heading stays inside.
       while (open.length > 0 && open.at(-1)!.level >= block.level) open.pop();

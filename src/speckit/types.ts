@@ -52,6 +52,8 @@ export enum SpecErrorCode {
   NO_TASKS = 'NO_TASKS',
   TASKS_OUTSIDE_PHASES = 'TASKS_OUTSIDE_PHASES',
   PARSE_FAILED = 'PARSE_FAILED',
+  /** Beyond what the reader reads within its limits (a construct, the time or the memory budget). */
+  SPEC_TOO_COMPLEX = 'SPEC_TOO_COMPLEX',
 }
 
 export interface SpecError {

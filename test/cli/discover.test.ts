@@ -69,6 +69,23 @@ describe('npx spec-chain discover', () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'INVALID', phase: null, errors: [{ code: 'NO_TASKS', file, line: 3 }] });
   });
 
+  test('a hostile file: exit 2 with SPEC_TOO_COMPLEX, over a limit at once and over TASKS_READ_TIMEOUT_MS in its budget; the process exits', async () => {
+    const nested = join(repo, 'nested-hostile.md');
+    await writeFile(nested, '## Phase 1: Setup\n\n- [ ] T001 a\n\n' + '- '.repeat(10_000) + 'x\n');
+    const limit = await run(nested);
+    expect(limit.code).toBe(2);
+    expect(limit.stderr).toMatch(/nested-hostile\.md:5: SPEC_TOO_COMPLEX: .*nested block quotes or lists on one line/);
+    const slow = join(repo, 'slow-hostile.md');
+    await writeFile(slow, '## Phase 1: Setup\n\n- [ ] T001 a\n\n' + '1. a\n\n'.repeat(200_000));
+    const started = Date.now();
+    const budget = await spawnSpecChain(['discover', slow, '--json'], { env: { TASKS_READ_TIMEOUT_MS: '300' } });
+    expect(budget.code).toBe(2);
+    expect(JSON.parse(budget.stdout)).toMatchObject({ status: 'INVALID', errors: [{ code: 'SPEC_TOO_COMPLEX', file: slow }] });
+    expect(JSON.parse(budget.stdout).errors[0].message).toContain('over 300 ms (TASKS_READ_TIMEOUT_MS)');
+    // Reading all of it takes micromark many seconds; the budget ends the command well before.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   test('a missing file: exit 2 with FILE_MISSING', async () => {
     const { code, stderr } = await run(join(repo, 'nope.md'));
     expect(code).toBe(2);

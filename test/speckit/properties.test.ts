@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { discover } from '../../src/speckit/index.js';
+import { MAX_NESTING } from '../../src/speckit/limits.js';
 
 const STATUSES = ['PHASE', 'NO_WORK', 'INVALID'];
 
@@ -33,9 +34,11 @@ describe('discover never throws', () => {
     );
   });
 
-  test('for deeply nested containers (read without recursion)', () => {
-    const quoted = discover('## Phase 1\n' + '> '.repeat(2000) + '- [ ] T001 deep\n');
+  test('for deeply nested containers: read up to the nesting limit, beyond it a clear error', () => {
+    const quoted = discover('## Phase 1\n' + '> '.repeat(MAX_NESTING - 1) + '- [ ] T001 deep\n');
     expect(quoted.status === 'PHASE' && quoted.phase.openTasks.map((t) => t.id)).toEqual(['T001']);
+    const deeper = discover('## Phase 1\n' + '> '.repeat(2000) + '- [ ] T001 deep\n');
+    expect(deeper.status === 'INVALID' && deeper.errors).toMatchObject([{ code: 'SPEC_TOO_COMPLEX', line: 2 }]);
     const nested = discover('## Phase 1\n' + Array.from({ length: 150 }, (_, i) => `${'  '.repeat(i)}- [ ] T${i}`).join('\n'));
     expect(nested.status === 'PHASE' && nested.phase.openTasks.map((t) => t.depth)).toEqual(Array.from({ length: 150 }, (_, i) => i));
   });
