@@ -108,6 +108,14 @@ export const GUIDANCE: Record<FailureCode, Guidance> = {
     remediation: 'The phase branch this stacked run builds on changed (pushed to, or merged) and the change no longer applies to its new head. RESTART with stack: true so Codex works on top of it again.',
     resumable: false,
   },
+  [FailureCode.GITHUB_APP_NOT_INSTALLED]: {
+    remediation: 'Install the GitHub App on the repository (or add the repository to its installation) with contents and pull requests write, check the installation id of the credential set, run validateCredentialSet, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.API_COMMIT_UNSUPPORTED]: {
+    remediation: 'createCommitOnBranch cannot make this change (the paths are named above). Set commitFallbackToGit on the credential set to push it with git, or commitVia GIT, then RESUME.',
+    resumable: true,
+  },
   [FailureCode.INTERNAL]: {
     remediation: 'An unexpected error; the message above and the service log (search for the run id) say more. RESUME once the cause is fixed.',
     resumable: true,
