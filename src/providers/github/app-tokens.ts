@@ -28,10 +28,9 @@ function singleFlight<T>(): (key: string, fn: () => Promise<T>) => Promise<T> {
   };
 }
 
-const processTokens = new Map<string, InstallationToken>();
-
-/** This process's tokens (a lone client, preflight without a database). */
+/** Tokens kept in memory by one cache of this process (a lone client, preflight without a database). */
 export function createTokenCache(): TokenCache {
+  const processTokens = new Map<string, InstallationToken>();
   const once = singleFlight<InstallationToken>();
   return {
     get: async (key, _privateKey, marginMs, mint) => {
@@ -48,6 +47,9 @@ export function createTokenCache(): TokenCache {
     },
   };
 }
+
+/** The cache of this process, for callers that are given none. */
+export const processTokenCache: TokenCache = createTokenCache();
 
 /**
  * Tokens every worker shares, in the table github_app_token: a worker that finds none fresh takes a

@@ -5,7 +5,7 @@ import { credentials, permanent, ProviderError, transient } from '../errors.js';
 import { parseRepository } from '../git/repository.js';
 import { readSecret } from '../secrets.js';
 import type { AccessIssue } from './access.js';
-import { createTokenCache, type TokenCache } from './app-tokens.js';
+import { processTokenCache, type TokenCache } from './app-tokens.js';
 
 /** A credential set's GitHub App: its id, its installation (or none: looked up from the repository) and its key. */
 export interface AppCredentials {
@@ -56,7 +56,7 @@ export function createAppTokens(input: {
 }): AppTokens {
   const { app, repository } = input;
   const baseUrl = input.baseUrl.replace(/\/+$/, '');
-  const cache = input.cache ?? createTokenCache();
+  const cache = input.cache ?? processTokenCache;
   const margin = input.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS;
   const ref = app.privateKeyRef;
   const request = octokitRequest.defaults({ baseUrl });

@@ -43,8 +43,10 @@ const HOUR = 3600_000;
 export class AppRegistry {
   private readonly keys = new Map<string, KeyObject>();
   private readonly tokens = new Map<string, InstallationTokenAccount>();
-  /** Every token minted, oldest first: login, installation, when (never the token). */
+  /** Every token minted, oldest first: the installation and when (never the token). */
   readonly minted: { appId: string; installationId: number; at: number; expiresAt: number }[] = [];
+  /** The token values minted, for tests that look for a leak (the emulator is GitHub's side: it knows them). */
+  readonly issued: string[] = [];
 
   constructor(
     private readonly apps: Record<string, EmulatorApp>,
@@ -98,6 +100,7 @@ export class AppRegistry {
       expiresAt,
     });
     this.minted.push({ appId: caller.appId, installationId, at: Date.now(), expiresAt });
+    this.issued.push(token);
     return {
       status: 201,
       body: {
