@@ -188,14 +188,14 @@ function classifyAppError(error: unknown, app: AppCredentials, repository: strin
   if (status === 404) {
     return credentials(
       FailureCode.GITHUB_APP_NOT_INSTALLED,
-      `GitHub App ${app.appId} is not installed on ${repository}${app.installationId ? ` as installation ${app.installationId}` : ''} (${doing}): install it there, or add the repository to its installation.`,
+      `GitHub App ${app.appId} (key in ${ref}) is not installed on ${repository}${app.installationId ? ` as installation ${app.installationId}` : ''} (${doing}): install it there, or add the repository to its installation.`,
       { secretRef: ref, details },
     );
   }
   if (status === 403 || status === 422) {
     return credentials(
       FailureCode.PERMISSION_DENIED,
-      `GitHub refused ${doing} for GitHub App ${app.appId} on ${repository}${text}: the installation may be suspended or lack the permissions asked. Check the App's installation settings.`,
+      `GitHub refused ${doing} for GitHub App ${app.appId} (key in ${ref}) on ${repository}${text}: the installation may be suspended or lack the permissions asked. Check the App's installation settings.`,
       { secretRef: ref, details },
     );
   }
