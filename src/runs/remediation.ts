@@ -109,7 +109,7 @@ export const GUIDANCE: Record<FailureCode, Guidance> = {
     resumable: false,
   },
   [FailureCode.GITHUB_APP_NOT_INSTALLED]: {
-    remediation: 'Install the GitHub App on the repository (or add the repository to its installation) with contents and pull requests write, check the installation id of the credential set, run validateCredentialSet, then RESUME.',
+    remediation: 'Install the {service} App whose private key is {secret} on the repository (or add the repository to its installation) with contents and pull requests write, check the installation id of the credential set, run validateCredentialSet, then RESUME.',
     resumable: true,
   },
   [FailureCode.API_COMMIT_UNSUPPORTED]: {

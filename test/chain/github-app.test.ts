@@ -197,7 +197,7 @@ describe('credential failures name the key reference', () => {
     expect(run.failure.code).toBe('GITHUB_APP_NOT_INSTALLED');
     expect(run.failure.message).toContain('installation 999');
     expect(run.failure.message).toContain(world.sandbox.appCredentialSet.githubAppPrivateKeyRef);
-    expect(run.failure.remediation).toContain('Install the GitHub App');
+    expect(run.failure.remediation).toContain('Install the GitHub App whose private key is');
   });
 });
 
