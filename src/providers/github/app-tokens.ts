@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
+import { inTransaction } from '../../db/transaction.js';
 import type { InstallationToken } from './app.js';
 
 /**
@@ -71,31 +72,20 @@ export function pgTokenCache(db: pg.Pool): TokenCache {
       const id = rowKey(key);
       const held = await read(db, id, privateKey);
       if (fresh(held, marginMs)) return held;
-      return once(key, async () => {
-        const client = await db.connect();
-        try {
-          await client.query('BEGIN');
-          await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 17))', [id]);
-          const again = await read(client, id, privateKey);
-          if (fresh(again, marginMs)) {
-            await client.query('COMMIT');
-            return again;
-          }
+      return once(key, () =>
+        inTransaction(db, async (tx) => {
+          await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 17))', [id]);
+          const again = await read(tx, id, privateKey);
+          if (fresh(again, marginMs)) return again;
           const minted = await mint();
-          await client.query(
+          await tx.query(
             `INSERT INTO github_app_token (key, sealed, expires_at) VALUES ($1, $2, $3)
              ON CONFLICT (key) DO UPDATE SET sealed = EXCLUDED.sealed, expires_at = EXCLUDED.expires_at, minted_at = now()`,
             [id, seal(minted.token, privateKey, id), minted.expiresAt],
           );
-          await client.query('COMMIT');
           return minted;
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => {});
-          throw error;
-        } finally {
-          client.release();
-        }
-      });
+        }),
+      );
     },
     forget: async (key, privateKey, token) => {
       // Deleted only while it still holds the refused token, not one another worker minted since.

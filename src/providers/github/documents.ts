@@ -176,6 +176,21 @@ export const DELETE_REF = /* GraphQL */ `
   }
 `;
 
+/** A commit's id, tree and whether GitHub signed it (shown Verified). */
+const SIGNED_COMMIT = /* GraphQL */ `
+  fragment SignedCommit on Commit {
+    oid
+    tree {
+      oid
+    }
+    signature {
+      isValid
+      state
+      wasSignedByGitHub
+    }
+  }
+`;
+
 /** A branch's head commit, its message (to find a commit of this run by its trailer) and whether GitHub verified it. */
 export const BRANCH_HEAD = /* GraphQL */ `
   query BranchHead($owner: String!, $name: String!, $qualifiedName: String!) {
@@ -187,20 +202,13 @@ export const BRANCH_HEAD = /* GraphQL */ `
           oid
           ... on Commit {
             message
-            tree {
-              oid
-            }
-            signature {
-              isValid
-              state
-              wasSignedByGitHub
-            }
+            ...SignedCommit
           }
         }
       }
     }
   }
-`;
+${SIGNED_COMMIT}`;
 
 /**
  * A commit GitHub makes (and signs) from whole files on top of `expectedHeadOid`, which must be the
@@ -225,20 +233,12 @@ export const CREATE_COMMIT_ON_BRANCH = /* GraphQL */ `
       }
     ) {
       commit {
-        oid
         url
-        tree {
-          oid
-        }
-        signature {
-          isValid
-          state
-          wasSignedByGitHub
-        }
+        ...SignedCommit
       }
     }
   }
-`;
+${SIGNED_COMMIT}`;
 
 /**
  * The phase branches of a feature in one request: each branch (an alias per branch) with its head and
