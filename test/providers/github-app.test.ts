@@ -97,6 +97,16 @@ describe('installation tokens', () => {
     expect(minted()).toBe(before + 1);
   });
 
+  it('preflight drops a kept token GitHub no longer takes, and mints another', async () => {
+    const tokens = createAppTokens({ baseUrl: emulator.url, app: app('app'), repository: 'acme/widgets', cache: createTokenCache() });
+    const first = await tokens.token();
+    expect(emulator.apps.expireTokens()).toBeGreaterThan(0);
+    const before = minted();
+    expect(await tokens.check()).toEqual([]);
+    expect(minted()).toBe(before + 1);
+    expect(await tokens.token()).not.toBe(first);
+  });
+
   it('expire on GitHub: an expired token is refused', async () => {
     emulator.apps.tokenTtlMs = 1;
     const tokens = createAppTokens({ baseUrl: emulator.url, app: app('app'), repository: 'acme/widgets', cache: createTokenCache(), refreshMarginMs: 0 });

@@ -1,11 +1,13 @@
 import { createAppAuth } from '@octokit/auth-app';
 import { request as octokitRequest } from '@octokit/request';
-import { FailureCode } from '../../interfaces.js';
+import { FailureCode, FailureKind } from '../../interfaces.js';
 import { credentials, permanent, ProviderError, transient } from '../errors.js';
 import { parseRepository } from '../git/repository.js';
 import { readSecret } from '../secrets.js';
 import type { AccessIssue } from './access.js';
 import { processTokenCache, type TokenCache } from './app-tokens.js';
+import { REPOSITORY_ACCESS } from './documents.js';
+import { createSend } from './request.js';
 
 /** A credential set's GitHub App: its id, its installation (or none: looked up from the repository) and its key. */
 export interface AppCredentials {
@@ -154,18 +156,30 @@ export function createAppTokens(input: {
           },
         ];
       }
+      // The token must work there too: one kept since GitHub revoked it is dropped and another minted.
+      const key = `${baseUrl}\napp ${app.appId}\ninstallation ${installation.id}`;
       try {
-        const key = `${baseUrl}\napp ${app.appId}\ninstallation ${installation.id}`;
-        await cache.get(key, await readSecret(ref), margin, () => mint(signal));
+        for (let tries = 0; ; tries++) {
+          const privateKey = await readSecret(ref);
+          const { token } = await cache.get(key, privateKey, margin, () => mint(signal));
+          try {
+            const { owner, name } = parseRepository(repository);
+            await createSend({ baseUrl, token, tokenRef: ref })(REPOSITORY_ACCESS, { owner, name }, signal);
+            return [];
+          } catch (error) {
+            const refused = error instanceof ProviderError && error.kind === FailureKind.CREDENTIALS && error.code !== FailureCode.PERMISSION_DENIED;
+            if (!refused || tries > 0) throw error;
+            await cache.forget(key, privateKey, token);
+          }
+        }
       } catch (error) {
         return [issueOf(error)];
       }
-      return [];
     },
   };
 
   function issueOf(error: unknown): AccessIssue {
-    if (!(error instanceof ProviderError) || error.kind === 'TRANSIENT') throw error;
+    if (!(error instanceof ProviderError) || error.kind === FailureKind.TRANSIENT) throw error;
     return { ref, code: error.code, message: error.message };
   }
 }
