@@ -60,6 +60,15 @@ export const processTokenCache: TokenCache = createTokenCache();
  * database never sees: the row is useless to anyone who could not mint a token anyway.
  */
 export function pgTokenCache(db: pg.Pool): TokenCache {
+  // One per pool, so the steps a process runs at once share its single flight too.
+  let cache = pgCaches.get(db);
+  if (!cache) pgCaches.set(db, (cache = pgTokenCacheOf(db)));
+  return cache;
+}
+
+const pgCaches = new WeakMap<pg.Pool, TokenCache>();
+
+function pgTokenCacheOf(db: pg.Pool): TokenCache {
   const once = singleFlight<InstallationToken>();
   const read = async (client: pg.Pool | pg.PoolClient, id: string, privateKey: string): Promise<InstallationToken | null> => {
     const { rows } = await client.query<{ sealed: string; expires_at: Date }>('SELECT sealed, expires_at FROM github_app_token WHERE key = $1', [id]);
