@@ -97,14 +97,20 @@ describe('installation tokens', () => {
     expect(minted()).toBe(before + 1);
   });
 
-  it('preflight drops a kept token GitHub no longer takes, and mints another', async () => {
+  it('a kept token GitHub no longer takes: a step’s check reports it revoked, a retry’s check mints another', async () => {
     const tokens = createAppTokens({ baseUrl: emulator.url, app: app('app'), repository: 'acme/widgets', cache: createTokenCache() });
     const first = await tokens.token();
     expect(emulator.apps.expireTokens()).toBeGreaterThan(0);
+    const [issue] = await tokens.check();
+    expect(issue).toMatchObject({ code: 'CREDENTIALS_INVALID', ref: refs.app });
+    expect(issue!.message).toContain('revoked');
+    const second = await tokens.token();
+    expect(second).not.toBe(first);
+    emulator.apps.expireTokens();
     const before = minted();
-    expect(await tokens.check()).toEqual([]);
+    expect(await tokens.check(undefined, { replaceRefused: true })).toEqual([]);
     expect(minted()).toBe(before + 1);
-    expect(await tokens.token()).not.toBe(first);
+    expect(await tokens.token()).not.toBe(second);
   });
 
   it('expire on GitHub: an expired token is refused', async () => {

@@ -29,8 +29,12 @@ export interface AppTokens {
   token(signal?: AbortSignal): Promise<string>;
   /** GitHub refused `token` (revoked, installation removed): drop it so the next use mints another. */
   forget(token: string): Promise<void>;
-  /** Preflight: the App installed on the repository with contents and pull requests write, and a token minted. */
-  check(signal?: AbortSignal): Promise<AccessIssue[]>;
+  /**
+   * Preflight: the App installed on the repository with contents and pull requests write, and a token
+   * that works there. A kept token GitHub refuses is dropped; with `replaceRefused` (validation, a retry)
+   * another is minted, without it (a step under way) the refusal is the issue: revoked mid-run.
+   */
+  check(signal?: AbortSignal, options?: { replaceRefused?: boolean }): Promise<AccessIssue[]>;
   /** What GitHub's limits are counted by: the installation (every token of it alike). */
   limitsKey(): Promise<string>;
 }
@@ -129,7 +133,7 @@ export function createAppTokens(input: {
     },
     forget: async (token) => cache.forget(await cacheKey(), await readSecret(ref), token),
     limitsKey: async () => `app:${baseUrl}:${app.appId}:${await installationId()}`,
-    check: async (signal) => {
+    check: async (signal, options = {}) => {
       let installation: { id: string; permissions: Record<string, string> };
       try {
         installation = await lookUp(signal);
@@ -170,6 +174,7 @@ export function createAppTokens(input: {
             const refused = error instanceof ProviderError && error.kind === FailureKind.CREDENTIALS && error.code !== FailureCode.PERMISSION_DENIED;
             if (!refused || tries > 0) throw error;
             await cache.forget(key, privateKey, token);
+            if (!options.replaceRefused) return [{ ref, code: FailureCode.CREDENTIALS_INVALID, message: revokedMessage(app, repository) }];
           }
         }
       } catch (error) {
@@ -182,6 +187,14 @@ export function createAppTokens(input: {
     if (!(error instanceof ProviderError) || error.kind === FailureKind.TRANSIENT) throw error;
     return { ref, code: error.code, message: error.message };
   }
+}
+
+/** What a refused installation token means, and what to do. */
+export function revokedMessage(app: AppCredentials, repository: string): string {
+  return (
+    `GitHub refused the installation token of GitHub App ${app.appId} (minted with the key in ${app.privateKeyRef}) on ${repository}: ` +
+    'it was revoked, or the App was uninstalled or suspended there. Check the App is installed with contents and pull requests write; a RESUME mints a new token.'
+  );
 }
 
 /** What GitHub's answer to an App request means for the chain, naming the key's reference; never the JWT or a token. */

@@ -1,7 +1,7 @@
 import { FailureCode, FailureKind } from '../../interfaces.js';
 import { credentials, ProviderError } from '../errors.js';
 import { readSecret } from '../secrets.js';
-import { createAppTokens, type AppCredentials, type AppTokens } from './app.js';
+import { createAppTokens, revokedMessage, type AppCredentials, type AppTokens } from './app.js';
 import type { TokenCache } from './app-tokens.js';
 
 /** The GitHub fields of a credential set: a token, or an App. */
@@ -53,12 +53,11 @@ export function githubCredential(
     refused: async (token, error) => {
       if (error.kind !== FailureKind.CREDENTIALS || (error.code !== FailureCode.CREDENTIALS_INVALID && error.code !== FailureCode.CREDENTIALS_EXPIRED)) return error;
       await tokens.forget(token);
-      return credentials(
-        FailureCode.CREDENTIALS_INVALID,
-        `GitHub refused the installation token of GitHub App ${app.appId} (minted with the key in ${app.privateKeyRef}) on ${options.repository}: ` +
-          'it was revoked, or the App was uninstalled or suspended there. Check the App is installed with contents and pull requests write; a RESUME mints a new token.',
-        { secretRef: app.privateKeyRef, service: error.service, details: error.details },
-      );
+      return credentials(FailureCode.CREDENTIALS_INVALID, revokedMessage(app, options.repository), {
+        secretRef: app.privateKeyRef,
+        service: error.service,
+        details: error.details,
+      });
     },
   };
 }

@@ -62,7 +62,7 @@ export async function checkGitHubAccess(input: {
     for (const repository of input.repositories) {
       const credential = githubCredential(input.credential, { baseUrl, repository, cache: input.appTokens });
       try {
-        issues.push(...(await credential.app!.check(input.signal)));
+        issues.push(...(await credential.app!.check(input.signal, { replaceRefused: true })));
       } catch (error) {
         if (!(error instanceof ProviderError) || error.kind === 'TRANSIENT') throw error;
         issues.push({ ref: credential.ref, code: error.code, message: error.message });
