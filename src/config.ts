@@ -39,6 +39,8 @@ export interface Config {
   queueMonitorSeconds: number;
   /** GitHub asks for at least a second between mutations per token. */
   githubMutationIntervalMs: number;
+  /** A GitHub App installation token with less than this left is replaced before it is used (GitHub's last an hour). */
+  githubAppTokenRefreshMarginMs: number;
   /** What a run cancelled during PUBLISH undoes of what it made: its new pull request (closed with a comment), its new branch. */
   cancelClosesPullRequest: boolean;
   cancelDeletesBranch: boolean;
@@ -167,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
     stepRetryLimit: integer(env, 'STEP_RETRY_LIMIT', 5, 0, 100),
     queueMonitorSeconds: integer(env, 'QUEUE_MONITOR_SECONDS', 2, 1, 3600),
     githubMutationIntervalMs: integer(env, 'GITHUB_MUTATION_INTERVAL_MS', 1000, 0, 60_000),
+    githubAppTokenRefreshMarginMs: integer(env, 'GITHUB_APP_TOKEN_REFRESH_SECONDS', 300, 0, 3000) * 1000,
     cancelClosesPullRequest: flag(env, 'CANCEL_CLOSES_PULL_REQUEST', true),
     cancelDeletesBranch: flag(env, 'CANCEL_DELETES_BRANCH', true),
     tasksRead: {

@@ -148,6 +148,16 @@ export enum FailureCode {
   BASE_MOVED = 'BASE_MOVED',
   /** An artifact (a patch, a report) is larger than ARTIFACT_MAX_BYTES. */
   ARTIFACT_TOO_LARGE = 'ARTIFACT_TOO_LARGE',
+  /** The credential set's GitHub App is not installed on the repository (or not as the installation named). */
+  GITHUB_APP_NOT_INSTALLED = 'GITHUB_APP_NOT_INSTALLED',
+  /** `commitVia: API` and the change holds what createCommitOnBranch cannot express (modes, symlinks, submodules, size). */
+  API_COMMIT_UNSUPPORTED = 'API_COMMIT_UNSUPPORTED',
+}
+
+/** How publish makes the phase commit: pushed with git, or created by GitHub (signed, Verified) with createCommitOnBranch. */
+export enum CommitVia {
+  GIT = 'GIT',
+  API = 'API',
 }
 
 /** Failures a RESUME with an operator's notes answers: the task is submitted again with the notes. */
@@ -159,6 +169,7 @@ export const CREDENTIAL_FAILURES: readonly FailureCode[] = [
   FailureCode.CREDENTIALS_INVALID,
   FailureCode.CREDENTIALS_EXPIRED,
   FailureCode.PERMISSION_DENIED,
+  FailureCode.GITHUB_APP_NOT_INSTALLED,
 ];
 
 /** Why a mutation changed nothing (the `userErrors` of every payload). */
@@ -193,6 +204,10 @@ export enum UserErrorCode {
   CREDENTIALS_INVALID = 'CREDENTIALS_INVALID',
   CREDENTIALS_EXPIRED = 'CREDENTIALS_EXPIRED',
   PERMISSION_DENIED = 'PERMISSION_DENIED',
+  GITHUB_APP_NOT_INSTALLED = 'GITHUB_APP_NOT_INSTALLED',
+  /** A credential set needs exactly one GitHub credential: a token, or an App (id and private key). */
+  GITHUB_CREDENTIAL_REQUIRED = 'GITHUB_CREDENTIAL_REQUIRED',
+  INVALID_APP = 'INVALID_APP',
 }
 
 /** An input problem: nothing was created or changed. */

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { CredentialSet } from '../entities/index.js';
-import { isUuid, UserErrorCode, type UserErrorData } from '../interfaces.js';
+import { CommitVia, isUuid, UserErrorCode, type UserErrorData } from '../interfaces.js';
 import { isSecretRef } from '../providers/secrets.js';
 
 export type { UserErrorData };
@@ -9,6 +9,11 @@ export interface CredentialSetFields {
   name?: string | null;
   codexAuthRef?: string | null;
   githubTokenRef?: string | null;
+  githubAppId?: string | null;
+  githubAppInstallationId?: string | null;
+  githubAppPrivateKeyRef?: string | null;
+  commitVia?: CommitVia | null;
+  commitFallbackToGit?: boolean | null;
   codexEnvironment?: string | null;
   repositories?: string[] | null;
   maxConcurrentCodexTasks?: number | null;
@@ -26,7 +31,7 @@ function check(fields: CredentialSetFields, required: (keyof CredentialSetFields
   if (fields.name != null && !NAME.test(fields.name)) {
     errors.push({ code: UserErrorCode.INVALID_NAME, field: 'name', message: 'name must be 1-100 letters, digits, dots, dashes or underscores.' });
   }
-  for (const key of ['codexAuthRef', 'githubTokenRef'] as const) {
+  for (const key of ['codexAuthRef', 'githubTokenRef', 'githubAppPrivateKeyRef'] as const) {
     const ref = fields[key];
     if (ref != null && !isSecretRef(ref)) {
       errors.push({
@@ -34,6 +39,12 @@ function check(fields: CredentialSetFields, required: (keyof CredentialSetFields
         field: key,
         message: `${key} must be a reference (env:NAME or file:/absolute/path), never the secret itself.`,
       });
+    }
+  }
+  for (const key of ['githubAppId', 'githubAppInstallationId'] as const) {
+    const id = fields[key];
+    if (id != null && !/^[1-9][0-9]{0,19}$/.test(id)) {
+      errors.push({ code: UserErrorCode.INVALID_APP, field: key, message: `${key} must be the number GitHub shows for it.` });
     }
   }
   const max = fields.maxConcurrentCodexTasks;
@@ -44,6 +55,20 @@ function check(fields: CredentialSetFields, required: (keyof CredentialSetFields
     if (!REPOSITORY.test(repo)) errors.push({ code: UserErrorCode.INVALID_REPOSITORY, field: 'repositories', message: `"${repo}" is not owner/name.` });
   }
   return errors;
+}
+
+/** Exactly one GitHub credential: a token, or an App (its id and private key). */
+function checkGitHubCredential(set: Pick<CredentialSetFields, 'githubTokenRef' | 'githubAppId' | 'githubAppPrivateKeyRef'>): UserErrorData[] {
+  const token = set.githubTokenRef != null;
+  const app = set.githubAppId != null || set.githubAppPrivateKeyRef != null;
+  if (token ? !app : set.githubAppId != null && set.githubAppPrivateKeyRef != null) return [];
+  return [
+    {
+      code: UserErrorCode.GITHUB_CREDENTIAL_REQUIRED,
+      field: token ? 'githubAppId' : app ? (set.githubAppId == null ? 'githubAppId' : 'githubAppPrivateKeyRef') : 'githubTokenRef',
+      message: 'A credential set needs one GitHub credential: githubTokenRef, or a GitHub App (githubAppId and githubAppPrivateKeyRef, githubAppInstallationId optional), not both.',
+    },
+  ];
 }
 
 export function listCredentialSets(ds: DataSource): Promise<CredentialSet[]> {
@@ -63,14 +88,20 @@ export async function createCredentialSet(
   fields: CredentialSetFields,
   options: { sandbox?: boolean } = {},
 ): Promise<{ credentialSet: CredentialSet | null; userErrors: UserErrorData[] }> {
-  const userErrors = check(fields, ['name', 'codexAuthRef', 'githubTokenRef']);
+  const userErrors = check(fields, ['name', 'codexAuthRef']);
+  userErrors.push(...checkGitHubCredential(fields));
   if (userErrors.length) return { credentialSet: null, userErrors };
   try {
     const saved = await ds.getRepository(CredentialSet).save(
       ds.getRepository(CredentialSet).create({
         name: fields.name!,
         codexAuthRef: fields.codexAuthRef!,
-        githubTokenRef: fields.githubTokenRef!,
+        githubTokenRef: fields.githubTokenRef ?? null,
+        githubAppId: fields.githubAppId ?? null,
+        githubAppInstallationId: fields.githubAppInstallationId ?? null,
+        githubAppPrivateKeyRef: fields.githubAppPrivateKeyRef ?? null,
+        commitVia: fields.commitVia ?? CommitVia.GIT,
+        commitFallbackToGit: fields.commitFallbackToGit ?? false,
         codexEnvironment: fields.codexEnvironment ?? null,
         repositories: fields.repositories ?? [],
         maxConcurrentCodexTasks: fields.maxConcurrentCodexTasks ?? 3,
@@ -93,9 +124,15 @@ export async function updateCredentialSet(
   if (!existing) return { credentialSet: null, userErrors: [{ code: UserErrorCode.NOT_FOUND, field: 'id', message: `No credential set ${id}.` }] };
   const userErrors = check(fields, []);
   if (userErrors.length) return { credentialSet: null, userErrors };
-  for (const key of ['name', 'codexAuthRef', 'githubTokenRef', 'repositories', 'maxConcurrentCodexTasks'] as const) {
+  // A token given switches the set to it; an App given switches the set to the App.
+  if (fields.githubTokenRef != null) Object.assign(existing, { githubAppId: null, githubAppInstallationId: null, githubAppPrivateKeyRef: null });
+  else if (fields.githubAppId != null) existing.githubTokenRef = null;
+  for (const key of ['name', 'codexAuthRef', 'githubTokenRef', 'githubAppId', 'githubAppPrivateKeyRef', 'commitVia', 'commitFallbackToGit', 'repositories', 'maxConcurrentCodexTasks'] as const) {
     if (fields[key] != null) (existing as unknown as Record<string, unknown>)[key] = fields[key];
   }
+  if (fields.githubAppInstallationId !== undefined) existing.githubAppInstallationId = fields.githubAppInstallationId;
+  const credentialErrors = checkGitHubCredential(existing);
+  if (credentialErrors.length) return { credentialSet: null, userErrors: credentialErrors };
   if (fields.codexEnvironment !== undefined) existing.codexEnvironment = fields.codexEnvironment;
   // A changed reference has not been validated yet.
   existing.validatedAt = null;

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { CredentialSet } from '../entities/index.js';
 import type { Logger } from '../log.js';
 import { checkCredentials } from '../providers/preflight.js';
+import type { TokenCache } from '../providers/github/app-tokens.js';
 import { UserErrorCode } from '../interfaces.js';
 import { getCredentialSet, type UserErrorData } from './store.js';
 
@@ -16,10 +17,12 @@ export async function validateCredentialSet(
   log: Logger,
   id: string,
   repository: string | null,
+  /** Where a GitHub App's installation tokens are shared (the workers' table, when the caller has the database). */
+  appTokens?: TokenCache,
 ): Promise<{ credentialSet: CredentialSet | null; userErrors: UserErrorData[] }> {
   const set = await getCredentialSet(ds, id);
   if (!set) return { credentialSet: null, userErrors: [{ code: UserErrorCode.NOT_FOUND, field: 'id', message: `No credential set ${id}.` }] };
-  const issues = await checkCredentials(config, set, { repository, environment: null, codex: true, github: true }, log);
+  const issues = await checkCredentials(config, set, { repository, environment: null, codex: true, github: true }, log, undefined, appTokens);
   set.validatedAt = new Date();
   set.validationIssues = issues;
   await ds.getRepository(CredentialSet).update({ id }, { validatedAt: set.validatedAt, validationIssues: issues });

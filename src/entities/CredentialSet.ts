@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { FailureCode } from '../interfaces.js';
+import { CommitVia, type FailureCode } from '../interfaces.js';
 
 export interface CredentialIssue {
   ref: string;
@@ -20,8 +20,28 @@ export class CredentialSet {
   @Column({ name: 'codex_auth_ref', type: 'text' })
   codexAuthRef: string;
 
-  @Column({ name: 'github_token_ref', type: 'text' })
-  githubTokenRef: string;
+  /** A GitHub token; null when the set uses a GitHub App instead. */
+  @Column({ name: 'github_token_ref', type: 'text', nullable: true })
+  githubTokenRef: string | null;
+
+  /** The GitHub App whose installation tokens the set uses (with the private key below), instead of a token. */
+  @Column({ name: 'github_app_id', type: 'text', nullable: true })
+  githubAppId: string | null;
+
+  /** The App's installation; null: looked up from the repository (GET /repos/{owner}/{repo}/installation). */
+  @Column({ name: 'github_app_installation_id', type: 'text', nullable: true })
+  githubAppInstallationId: string | null;
+
+  /** The App's private key (PEM). */
+  @Column({ name: 'github_app_private_key_ref', type: 'text', nullable: true })
+  githubAppPrivateKeyRef: string | null;
+
+  @Column({ name: 'commit_via', type: 'text', default: CommitVia.GIT })
+  commitVia: CommitVia;
+
+  /** With commitVia API: push with git when the change holds what the API cannot express, instead of failing. */
+  @Column({ name: 'commit_fallback_to_git', type: 'boolean', default: false })
+  commitFallbackToGit: boolean;
 
   /** Default Codex Cloud environment (id or label) for runs that do not name one. */
   @Column({ name: 'codex_environment', type: 'text', nullable: true })
@@ -49,4 +69,9 @@ export class CredentialSet {
 
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
   updatedAt: Date;
+}
+
+/** The secret reference a set's GitHub calls use: the token, or the App's private key. */
+export function githubSecretRef(set: Pick<CredentialSet, 'githubTokenRef' | 'githubAppPrivateKeyRef'>): string {
+  return set.githubTokenRef ?? set.githubAppPrivateKeyRef ?? '';
 }

@@ -132,8 +132,8 @@ export async function pauseCodex(rt: Runtime, credentialSetId: string, until: Da
  * primary limit) and the spacing between mutations, kept in one credential_limit row per token.
  * A mutation holds that row's lock while it is sent, so mutations of one token never overlap anywhere.
  */
-export function sharedGitHubLimits(db: pg.Pool, baseUrl: string, token: string): TokenLimits {
-  const key = `github:${createHash('sha256').update(`${baseUrl}\n${token}`).digest('hex')}`;
+export function sharedGitHubLimits(db: pg.Pool, baseUrl: string, credential: string): TokenLimits {
+  const key = `github:${createHash('sha256').update(`${baseUrl}\n${credential}`).digest('hex')}`;
   // The mutation lock is a row of its own: a block written while a mutation holds the lock (its answer
   // said to wait) must not wait for that same mutation to finish.
   const mutations = `${key}:mutations`;

@@ -1,7 +1,8 @@
 import type { StackedOn } from '../entities/SpecWorkflowRun.js';
-import { ArtifactKind, FailureCode, Service, Step } from '../interfaces.js';
+import { ArtifactKind, CommitVia, FailureCode, Service, Step } from '../interfaces.js';
 import { credentials, permanent } from '../providers/errors.js';
-import { commitFor } from './run-commit.js';
+import type { GitAuth } from '../providers/git/index.js';
+import { commitFor, runTrailer } from './run-commit.js';
 import { standardPolicy, StepFailure, type CancelledFacts, type StepContext, type StepDefinition, type StepResult, type UndoReport } from './step.js';
 
 function pullRequestText(ctx: StepContext): { title: string; body: string } {
@@ -94,15 +95,19 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
   if (await cancelled()) throw cancelledAt(made, 'before the push');
   // Once started, the push and the pull request run to their end (or the deadline): cut off halfway,
   // their outcome on GitHub would be unknown. A cancel is looked for after each.
-  const push = await providers.git.pushCommit({
-    repository: run.repository,
-    branch,
-    sha,
-    // A revision adds to what the reviewer saw: the branch must still be where the new commit's parent is.
-    expectedRemoteSha: run.revision ? run.revision.headSha : (state.branch?.oid ?? null),
-    auth,
-    signal: deadline,
-  });
+  const byApi = providers.commitVia === CommitVia.API ? await commitByApi(ctx, sha, auth) : null;
+  if (byApi) Object.assign(made, { commitSha: byApi.sha, branchCreated: byApi.branchCreated || made.branchCreated });
+  const push = byApi
+    ? { updated: byApi.created }
+    : await providers.git.pushCommit({
+        repository: run.repository,
+        branch,
+        sha,
+        // A revision adds to what the reviewer saw: the branch must still be where the new commit's parent is.
+        expectedRemoteSha: run.revision ? run.revision.headSha : (state.branch?.oid ?? null),
+        auth,
+        signal: deadline,
+      });
   await guard();
   if (await cancelled()) throw cancelledAt({ ...made, pushed: true }, 'after the push');
   const pr = await providers.github.upsertPullRequest(
@@ -112,13 +117,54 @@ async function publishBranch(ctx: StepContext): Promise<StepResult> {
   return {
     kind: 'done',
     message: `${pr.created ? 'opened' : 'updated'} pull request #${pr.number} from ${branch} into ${baseBranch}${moved.rebasedOnto ? ` (rebased: ${moved.why})` : ''}`,
-    outputs: { pullRequestNumber: pr.number, pullRequestUrl: pr.url, ...(moved.rebasedOnto ? { commitSha: sha, baseBranch } : {}) },
+    outputs: {
+      pullRequestNumber: pr.number,
+      pullRequestUrl: pr.url,
+      ...(moved.rebasedOnto ? { commitSha: sha, baseBranch } : {}),
+      // GitHub made the commit: its sha, not the one the patch made here (the trees are the same).
+      ...(byApi ? { commitSha: byApi.sha } : {}),
+    },
     artifacts: [
       { kind: ArtifactKind.BRANCH, location: providers.branchUrl(run.repository, branch) },
       { kind: ArtifactKind.PULL_REQUEST, location: pr.url },
     ],
-    payload: { ...made, ...moved, pushed: push.updated, pullRequest: { id: pr.id, number: pr.number, url: pr.url, created: pr.created } },
+    payload: { ...made, ...moved, pushed: push.updated, ...(byApi ? { commitVia: CommitVia.API, verified: byApi.verified, localCommitSha: sha } : {}), pullRequest: { id: pr.id, number: pr.number, url: pr.url, created: pr.created } },
   };
+}
+
+/**
+ * `commitVia: API`: GitHub makes the phase commit with createCommitOnBranch from the files the local
+ * commit `sha` changes (so the trees are equal), signed and shown Verified. What the API cannot express
+ * fails with API_COMMIT_UNSUPPORTED naming the paths, or returns null (push with git) when the
+ * credential set allows that.
+ */
+async function commitByApi(ctx: StepContext, sha: string, auth: GitAuth) {
+  const { run, providers, signal, deadline } = ctx;
+  const change = await providers.git.readChange({ repository: run.repository, sha, auth, signal });
+  if (change.unsupported.length) {
+    if (providers.commitFallbackToGit) return null;
+    const paths = change.unsupported.map((u) => `${u.path} (${u.why})`).join(', ');
+    throw new StepFailure(
+      FailureCode.API_COMMIT_UNSUPPORTED,
+      `commitVia API cannot make this phase's commit: createCommitOnBranch writes whole plain files only, and the change holds ${paths}.`,
+      [],
+      { details: { unsupported: change.unsupported } },
+    );
+  }
+  return providers.github.commitOnBranch(
+    {
+      repository: run.repository,
+      branch: run.branch!,
+      parentSha: change.parentSha,
+      // A revision adds to what the reviewer saw; any other run replaces its branch, as the leased push does.
+      mayReset: !run.revision,
+      message: commitFor(run).message,
+      trailer: runTrailer(run),
+      additions: change.additions,
+      deletions: change.deletions,
+    },
+    deadline,
+  );
 }
 
 /** The run was cancelled part way: what exists so far, for the runtime to record and `undo` to take back. */

@@ -8,7 +8,10 @@ import type { Run } from '../runs/db/runs.js';
 export function commitFor(run: Run): Omit<CommitInput, 'author'> {
   const phase = run.phase!;
   return {
-    message: `${run.featureId}: Phase ${phase.id} ${phase.title}\n\nImplements ${phase.openTaskIds.join(', ')} of ${run.tasksPath}.\nCodex task: ${run.codexTaskUrl}\nspec-chain-run: ${run.id}\n`,
+    message: `${run.featureId}: Phase ${phase.id} ${phase.title}\n\nImplements ${phase.openTaskIds.join(', ')} of ${run.tasksPath}.\nCodex task: ${run.codexTaskUrl}\n${runTrailer(run)}\n`,
     date: run.createdAt,
   };
 }
+
+/** The line only this run's commits carry: a repeat of publish finds its own commit on the branch by it. */
+export const runTrailer = (run: Pick<Run, 'id'>) => `spec-chain-run: ${run.id}`;

@@ -3,6 +3,8 @@ import type { Config } from '../config.js';
 import type { DataSource } from 'typeorm';
 import { Listener } from '../db/listener.js';
 import { CredentialSet } from '../entities/index.js';
+import { githubSecretRef } from '../entities/CredentialSet.js';
+import { pgTokenCache } from '../providers/github/app-tokens.js';
 import { FailureCode, FailureKind, RunStatus, Service, Step, STEP_ORDER, WaitReason } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { ProviderError } from '../providers/errors.js';
@@ -59,7 +61,7 @@ export function pauseMs(base: number, max: number, factor: number, n: number): n
 function serviceOf(set: CredentialSet | null, ref: string | undefined): Service | null {
   if (!set || !ref) return null;
   if (ref === set.codexAuthRef) return Service.CODEX;
-  if (ref === set.githubTokenRef) return Service.GITHUB;
+  if (ref === githubSecretRef(set)) return Service.GITHUB;
   return null;
 }
 
@@ -170,7 +172,11 @@ export async function runStepJob(
   let providers: Providers | null = null;
   try {
     credentialSet = await svc.ds.getRepository(CredentialSet).findOneByOrFail({ id: run.credentialSetId });
-    providers = createProviders(svc.config, credentialSet, { githubLimits: (baseUrl, token) => sharedGitHubLimits(svc.db, baseUrl, token) });
+    providers = createProviders(svc.config, credentialSet, {
+      githubLimits: (baseUrl, key) => sharedGitHubLimits(svc.db, baseUrl, key),
+      appTokens: pgTokenCache(svc.db),
+      repository: run.repository,
+    });
     const result = await definition.run({
       run,
       attempt: info,

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
-import type { CredentialIssue, CredentialSet } from '../entities/CredentialSet.js';
+import { githubSecretRef, type CredentialIssue, type CredentialSet } from '../entities/CredentialSet.js';
+import type { TokenCache } from './github/app-tokens.js';
 import type { Logger } from '../log.js';
 import { checkCodexAccess } from './codex-cloud/index.js';
 import { ProviderError } from './errors.js';
@@ -7,7 +8,8 @@ import { checkGitHubAccess } from './github/index.js';
 
 /**
  * Preflight of a credential set for a repository: Codex auth present and current (or refreshable) and the
- * environment found; the GitHub token valid, the repository visible, permission at least WRITE. Each
+ * environment found; the GitHub token valid, the repository visible, permission at least WRITE (or the GitHub App installed
+ * there with contents and pull requests write, and minting a token). Each
  * issue names the reference to fix. An outage is not an issue of the credentials: it is reported as one
  * with code SERVICE_UNAVAILABLE so the caller can tell the two apart.
  */
@@ -17,6 +19,8 @@ export async function checkCredentials(
   scope: { repository: string | null; environment: string | null; codex: boolean; github: boolean },
   log: Logger,
   signal?: AbortSignal,
+  /** Where a GitHub App's installation tokens are shared (this process only by default). */
+  appTokens?: TokenCache,
 ): Promise<CredentialIssue[]> {
   const outage = (service: string, ref: string) => (error: unknown): CredentialIssue[] => {
     if (!(error instanceof ProviderError)) throw error;
@@ -39,8 +43,8 @@ export async function checkCredentials(
   }
   if (scope.github) {
     checks.push(
-      checkGitHubAccess({ baseUrl: config.githubApiUrl, tokenRef: credentialSet.githubTokenRef, repositories, signal }).catch(
-        outage('GitHub', credentialSet.githubTokenRef),
+      checkGitHubAccess({ baseUrl: config.githubApiUrl, credential: credentialSet, repositories, appTokens, signal }).catch(
+        outage('GitHub', githubSecretRef(credentialSet)),
       ),
     );
   }

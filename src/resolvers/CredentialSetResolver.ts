@@ -11,6 +11,7 @@ import { createCredentialSet, deleteCredentialSet, listCredentialSets, updateCre
 import type { Context } from '../server/context.js';
 import { validateCredentialSet } from '../credential-sets/validate.js';
 import { wakeCodexLine } from '../jobs/capacity.js';
+import { pgTokenCache } from '../providers/github/app-tokens.js';
 
 const present = (c: CredentialSet): CredentialSetType => ({ ...c, validationIssues: c.validationIssues ?? [] });
 
@@ -48,7 +49,7 @@ export class CredentialSetResolver {
     @Arg('repository', () => String, { nullable: true, description: 'owner/name to check; default: the set\'s repositories.' })
     repository?: string | null,
   ): Promise<CredentialSetPayload> {
-    const { credentialSet, userErrors } = await validateCredentialSet(ctx.services.ds, ctx.services.config, ctx.services.log, id, repository ?? null);
+    const { credentialSet, userErrors } = await validateCredentialSet(ctx.services.ds, ctx.services.config, ctx.services.log, id, repository ?? null, pgTokenCache(ctx.services.db));
     return { credentialSet: credentialSet && present(credentialSet), userErrors };
   }
 

@@ -117,6 +117,14 @@ export const GUIDANCE: Record<FailureCode, Guidance> = {
     remediation: 'What the step made is larger than ARTIFACT_MAX_BYTES allows. Split the phase into smaller ones (or raise the limit on every worker), then RESUME.',
     resumable: true,
   },
+  [FailureCode.GITHUB_APP_NOT_INSTALLED]: {
+    remediation: 'Install the {service} App whose private key is {secret} on the repository (or add the repository to its installation) with contents and pull requests write, check the installation id of the credential set, run validateCredentialSet, then RESUME.',
+    resumable: true,
+  },
+  [FailureCode.API_COMMIT_UNSUPPORTED]: {
+    remediation: 'createCommitOnBranch cannot make this change (the paths are named above). Set commitFallbackToGit on the credential set to push it with git, or commitVia GIT, then RESUME.',
+    resumable: true,
+  },
   [FailureCode.INTERNAL]: {
     remediation: 'An unexpected error; the message above and the service log (search for the run id) say more. RESUME once the cause is fixed.',
     resumable: true,

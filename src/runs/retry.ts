@@ -4,6 +4,8 @@ import { ArtifactKind, CREDENTIAL_FAILURES, FailureCode, FINAL_RUN_STATUSES, NOT
 import { enqueueStep } from '../jobs/queues.js';
 import { RetryMode } from '../schema/enums.js';
 import { checkCredentials } from '../providers/preflight.js';
+import { pgTokenCache } from '../providers/github/app-tokens.js';
+import { githubSecretRef } from '../entities/CredentialSet.js';
 import { ArtifactStore } from './artifacts.js';
 import { nextAttemptNumber } from './db/attempts.js';
 import { recordArtifacts } from './db/artifacts.js';
@@ -60,7 +62,7 @@ async function resume(svc: RunServices, run: Run, notes: string | null): Promise
     const credentialSet = await svc.ds.getRepository(CredentialSet).findOneByOrFail({ id: run.credentialSetId });
     // Only broken credentials halt the retry: a service that could not be reached says nothing about them.
     const issues = (
-      await checkCredentials(svc.config, credentialSet, { repository: run.repository, environment: run.codexEnvironment, ...servicesFrom(failedStep) }, svc.log)
+      await checkCredentials(svc.config, credentialSet, { repository: run.repository, environment: run.codexEnvironment, ...servicesFrom(failedStep) }, svc.log, undefined, pgTokenCache(svc.db))
     ).filter((i) => CREDENTIAL_FAILURES.includes(i.code));
     if (issues.length) {
       const first = issues[0]!;
@@ -69,7 +71,7 @@ async function resume(svc: RunServices, run: Run, notes: string | null): Promise
         return moveRun(tx, locked, RunStatus.FAILED, {}, { retry: 'RESUME', refused: true, code: first.code, secretRef: first.ref, message: first.message });
       });
       await announce(svc.db, run.id, version);
-      const serviceOf = (ref: string) => (ref === credentialSet.codexAuthRef ? Service.CODEX : ref === credentialSet.githubTokenRef ? Service.GITHUB : null);
+      const serviceOf = (ref: string) => (ref === credentialSet.codexAuthRef ? Service.CODEX : ref === githubSecretRef(credentialSet) ? Service.GITHUB : null);
       return {
         run: await getRun(svc.db, run.id),
         userErrors: issues.map((i) => ({

@@ -23,6 +23,9 @@ export async function enterSandbox(app: Pick<App, 'config' | 'ds' | 'log'>, publ
   const repo = app.ds.getRepository(CredentialSet);
   const existing = await repo.findOneBy({ name: sandbox.credentialSet.name });
   const saved = await repo.save(repo.create({ ...existing, ...sandbox.credentialSet, sandbox: true, validatedAt: null, validationIssues: [] }));
+  // Beside it, the same emulators through a GitHub App: installation tokens, and commits GitHub signs.
+  const existingApp = await repo.findOneBy({ name: sandbox.appCredentialSet.name });
+  const savedApp = await repo.save(repo.create({ ...existingApp, ...sandbox.appCredentialSet, sandbox: true, validatedAt: null, validationIssues: [] }));
   app.log.warn(
     { sandbox: true, codex: sandbox.endpoints.codexBaseUrl, github: sandbox.endpoints.githubApiUrl, credentialSetId: saved.id },
     'SANDBOX MODE: Codex Cloud and GitHub are local emulators; runs are marked sandbox',
@@ -35,6 +38,7 @@ export async function enterSandbox(app: Pick<App, 'config' | 'ds' | 'log'>, publ
       ' and every run is marked sandbox: true. Set real credential sets and provider URLs',
       ' (see .env.example) or SANDBOX=0 to leave it.',
       ` Demo: repository ${SANDBOX_REPOSITORY}, feature ${SANDBOX_FEATURE}, credential set "sandbox" = ${saved.id}`,
+      `       or "${sandbox.appCredentialSet.name}" = ${savedApp.id} (a GitHub App; commits made by GitHub and shown Verified)`,
       '==================================================================================',
       '',
     ].join('\n') + '\n',

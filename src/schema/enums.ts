@@ -1,5 +1,5 @@
 import { registerEnumType } from 'type-graphql';
-import { ArtifactKind, FailureCode, RunStatus, Step, StepState, UserErrorCode, WaitReason } from '../interfaces.js';
+import { ArtifactKind, CommitVia, FailureCode, RunStatus, Step, StepState, UserErrorCode, WaitReason } from '../interfaces.js';
 
 registerEnumType(RunStatus, { name: 'RunStatus', description: 'Where a run stands.' });
 registerEnumType(Step, { name: 'Step', description: 'The five steps of the chain, in order.' });
@@ -16,5 +16,6 @@ export enum RetryMode {
   RESTART = 'RESTART',
 }
 registerEnumType(RetryMode, { name: 'RetryMode' });
+registerEnumType(CommitVia, { name: 'CommitVia', description: 'How publish makes the phase commit: GIT pushes it; API has GitHub create it (signed, shown Verified).' });
 
-export { ArtifactKind, FailureCode, RunStatus, Step, StepState, UserErrorCode, WaitReason };
+export { ArtifactKind, CommitVia, FailureCode, RunStatus, Step, StepState, UserErrorCode, WaitReason };

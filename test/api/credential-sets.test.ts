@@ -66,3 +66,39 @@ test('update clears the last validation; delete refuses a set runs still use', a
   const del = await admin(`mutation($id: ID!) { deleteCredentialSet(id: $id) { deletedId userErrors { code } } }`, { id: world.credentialSetId });
   expect(del.data.deleteCredentialSet).toEqual({ deletedId: null, userErrors: [{ code: 'IN_USE' }] });
 });
+
+const APP_FIELDS = 'id githubTokenRef githubAppId githubAppInstallationId githubAppPrivateKeyRef commitVia commitFallbackToGit';
+const CREATE = `mutation($i: CreateCredentialSetInput!) { createCredentialSet(input: $i) { credentialSet { ${APP_FIELDS} } userErrors { code field } } }`;
+const UPDATE = `mutation($i: UpdateCredentialSetInput!) { updateCredentialSet(input: $i) { credentialSet { ${APP_FIELDS} } userErrors { code field } } }`;
+
+test('a GitHub App set: one GitHub credential, App ids as numbers, the key as a reference; validation checks the installation', async () => {
+  const app = world.sandbox.appCredentialSet;
+  const base = { codexAuthRef: app.codexAuthRef, codexEnvironment: app.codexEnvironment, repositories: app.repositories };
+  const neither = await admin(CREATE, { i: { ...base, name: 'neither' } });
+  expect(neither.data.createCredentialSet.userErrors).toEqual([{ code: 'GITHUB_CREDENTIAL_REQUIRED', field: 'githubTokenRef' }]);
+  const both = await admin(CREATE, { i: { ...base, name: 'both', githubTokenRef: 'env:X', githubAppId: app.githubAppId, githubAppPrivateKeyRef: app.githubAppPrivateKeyRef } });
+  expect(both.data.createCredentialSet.userErrors).toEqual([{ code: 'GITHUB_CREDENTIAL_REQUIRED', field: 'githubAppId' }]);
+  const noKey = await admin(CREATE, { i: { ...base, name: 'no-key', githubAppId: app.githubAppId } });
+  expect(noKey.data.createCredentialSet.userErrors).toEqual([{ code: 'GITHUB_CREDENTIAL_REQUIRED', field: 'githubAppPrivateKeyRef' }]);
+  const raw = await admin(CREATE, { i: { ...base, name: 'raw-key', githubAppId: 'my-app', githubAppPrivateKeyRef: '-----BEGIN RSA PRIVATE KEY-----' } });
+  expect(raw.data.createCredentialSet.userErrors.map((e: any) => e.code).sort()).toEqual(['INVALID_APP', 'INVALID_SECRET_REF']);
+
+  const made = await admin(CREATE, { i: { ...base, name: 'app-set', githubAppId: app.githubAppId, githubAppPrivateKeyRef: app.githubAppPrivateKeyRef, commitVia: 'API' } });
+  expect(made.data.createCredentialSet.userErrors).toEqual([]);
+  const set = made.data.createCredentialSet.credentialSet;
+  expect(set).toMatchObject({ githubTokenRef: null, githubAppId: app.githubAppId, githubAppInstallationId: null, commitVia: 'API', commitFallbackToGit: false });
+  const validated = await admin(`mutation($id: ID!) { validateCredentialSet(id: $id) { credentialSet { validationIssues { ref code message } } } }`, { id: set.id });
+  expect(validated.data.validateCredentialSet.credentialSet.validationIssues).toEqual([]);
+
+  // A token given switches the set to it; an App given switches it back.
+  const toToken = await admin(UPDATE, { i: { id: set.id, githubTokenRef: world.sandbox.credentialSet.githubTokenRef } });
+  expect(toToken.data.updateCredentialSet.credentialSet).toMatchObject({ githubTokenRef: world.sandbox.credentialSet.githubTokenRef, githubAppId: null, githubAppPrivateKeyRef: null });
+  const halfApp = await admin(UPDATE, { i: { id: set.id, githubAppId: app.githubAppId } });
+  expect(halfApp.data.updateCredentialSet.userErrors).toEqual([{ code: 'GITHUB_CREDENTIAL_REQUIRED', field: 'githubAppPrivateKeyRef' }]);
+  const toApp = await admin(UPDATE, { i: { id: set.id, githubAppId: app.githubAppId, githubAppPrivateKeyRef: app.githubAppPrivateKeyRef, githubAppInstallationId: '999' } });
+  expect(toApp.data.updateCredentialSet.credentialSet).toMatchObject({ githubTokenRef: null, githubAppInstallationId: '999' });
+  const wrong = await admin(`mutation($id: ID!) { validateCredentialSet(id: $id) { credentialSet { validationIssues { ref code message } } } }`, { id: set.id });
+  const [issue] = wrong.data.validateCredentialSet.credentialSet.validationIssues;
+  expect(issue).toMatchObject({ ref: app.githubAppPrivateKeyRef, code: 'GITHUB_APP_NOT_INSTALLED' });
+  expect(issue.message).toContain('not as installation 999');
+});

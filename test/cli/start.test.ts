@@ -114,6 +114,25 @@ describe('npm start, Ctrl-C, npm start', () => {
     expect(task.status).toBe(200);
     expect(await task.text()).toContain('completed');
 
+    // Beside it, the App set: its key kept across the restart, tokens minted and commits made by GitHub, Verified.
+    const appSetId = /"sandbox-app" = ([0-9a-f-]{36})/.exec(second.output())![1];
+    const appStarted = await gql(url, token, `mutation($cs: ID!) { startSpecPhase(input: { repository: "sandbox/widgets", featureId: "002-pricing", credentialSetId: $cs }) { run { id } userErrors { message } } }`, { cs: appSetId });
+    const appRunId = appStarted.body.data.startSpecPhase.run.id as string;
+    let appRun: any;
+    for (;;) {
+      appRun = (await gql(url, token, `query($id: ID!) { run(id: $id) { status failure { code message } outputs { branch commitSha } } }`, { id: appRunId })).body.data.run;
+      if (!['QUEUED', 'RUNNING'].includes(appRun.status)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(appRun.status, JSON.stringify(appRun.failure)).toBe('SUCCEEDED');
+    const sandboxToken = readFileSync(join(dataDir, 'sandbox', 'github-token'), 'utf8').trim();
+    const head = await fetch(`${url}/sandbox/github/graphql`, {
+      method: 'POST',
+      headers: { authorization: `token ${sandboxToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ repository(owner: "sandbox", name: "widgets") { ref(qualifiedName: "refs/heads/${appRun.outputs.branch}") { target { oid ... on Commit { signature { isValid } } } } } }` }),
+    });
+    expect((await head.json()).data.repository.ref.target).toEqual({ oid: appRun.outputs.commitSha, signature: { isValid: true } });
+
     // Deleting the kept token revokes it (SIGHUP re-reads it at once, as the next start would).
     await rm(tokenFile);
     const node = execFileSync('pgrep', ['-P', String(second.child.pid), '-f', 'cli.js start'], { encoding: 'utf8' }).trim();

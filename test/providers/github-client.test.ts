@@ -10,6 +10,7 @@ import { makeRemote, tempDir } from './git-fixture.js';
 import { failure as providerFailure } from './provider-error.js';
 
 const REPO = 'acme/widgets';
+const tokenCredential = (githubTokenRef: string) => ({ githubTokenRef, githubAppId: null, githubAppInstallationId: null, githubAppPrivateKeyRef: null });
 const BRANCH = 'spec-chain/001-widgets/phase-1';
 
 // One token per scenario: what a client learns about a token (spacing, rate limits) is shared per token.
@@ -220,9 +221,9 @@ describe('checkAccess (preflight)', () => {
 
   it('reads the token from its reference; a missing secret is an issue', async () => {
     process.env.SPEC_CHAIN_TEST_GITHUB_TOKEN = token('main');
-    expect(await checkGitHubAccess({ baseUrl: emulator.url, tokenRef: 'env:SPEC_CHAIN_TEST_GITHUB_TOKEN', repositories: [REPO] })).toEqual([]);
+    expect(await checkGitHubAccess({ baseUrl: emulator.url, credential: tokenCredential('env:SPEC_CHAIN_TEST_GITHUB_TOKEN'), repositories: [REPO] })).toEqual([]);
     delete process.env.SPEC_CHAIN_TEST_GITHUB_TOKEN;
-    const [issue] = await checkGitHubAccess({ baseUrl: emulator.url, tokenRef: 'env:SPEC_CHAIN_TEST_GITHUB_TOKEN', repositories: [REPO] });
+    const [issue] = await checkGitHubAccess({ baseUrl: emulator.url, credential: tokenCredential('env:SPEC_CHAIN_TEST_GITHUB_TOKEN'), repositories: [REPO] });
     expect(issue).toMatchObject({ ref: 'env:SPEC_CHAIN_TEST_GITHUB_TOKEN', code: FailureCode.CREDENTIALS_MISSING });
   });
 });

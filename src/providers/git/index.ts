@@ -9,8 +9,9 @@ import { launcherCpu } from './exec.js';
 import { readersCpuMs } from './objects.js';
 import { pushCommit, type PushInput, type PushResult } from './push.js';
 import { CommitTree } from './tree.js';
+import { readCommitChange, type CommitChange } from './change.js';
 
-export type { ApplyInput, ApplyResult, CommitInput, FetchBaseInput, PushInput, PushResult, CommitTree };
+export type { ApplyInput, ApplyResult, CommitChange, CommitInput, FetchBaseInput, PushInput, PushResult, CommitTree };
 export type { GitAuth } from './auth.js';
 export { branchName, isValidBranchName } from './branch-name.js';
 export { remoteUrl, parseRepository } from './repository.js';
@@ -47,6 +48,8 @@ export interface Git {
   hasCommit(repository: string, sha: string): Promise<boolean>;
   /** One atomic, leased push of the commit to `refs/heads/<branch>`. */
   pushCommit(input: PushInput): Promise<PushResult>;
+  /** What a commit of the cache changes against its parent, as whole files (for createCommitOnBranch). */
+  readChange(input: { repository: string; sha: string; auth?: GitAuth; signal?: AbortSignal }): Promise<CommitChange>;
 }
 
 export interface GitOptions {
@@ -93,5 +96,6 @@ export function createGit(options: GitOptions): Git {
       return !info.missing && info.type === 'commit';
     },
     pushCommit: (input) => pushCommit(ctx, input),
+    readChange: (input) => readCommitChange(ctx, input),
   };
 }

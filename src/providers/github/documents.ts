@@ -176,6 +176,70 @@ export const DELETE_REF = /* GraphQL */ `
   }
 `;
 
+/** A commit's id, tree and whether GitHub signed it (shown Verified). */
+const SIGNED_COMMIT = /* GraphQL */ `
+  fragment SignedCommit on Commit {
+    oid
+    tree {
+      oid
+    }
+    signature {
+      isValid
+      state
+      wasSignedByGitHub
+    }
+  }
+`;
+
+/** A branch's head commit, its message (to find a commit of this run by its trailer) and whether GitHub verified it. */
+export const BRANCH_HEAD = /* GraphQL */ `
+  query BranchHead($owner: String!, $name: String!, $qualifiedName: String!) {
+    repository(owner: $owner, name: $name) {
+      id
+      ref(qualifiedName: $qualifiedName) {
+        id
+        target {
+          oid
+          ... on Commit {
+            message
+            ...SignedCommit
+          }
+        }
+      }
+    }
+  }
+${SIGNED_COMMIT}`;
+
+/**
+ * A commit GitHub makes (and signs) from whole files on top of `expectedHeadOid`, which must be the
+ * branch's head: a branch that moved is never overwritten (STALE_DATA).
+ */
+export const CREATE_COMMIT_ON_BRANCH = /* GraphQL */ `
+  mutation CreateCommitOnBranch(
+    $repositoryNameWithOwner: String!
+    $branchName: String!
+    $expectedHeadOid: GitObjectID!
+    $headline: String!
+    $body: String
+    $additions: [FileAddition!]
+    $deletions: [FileDeletion!]
+  ) {
+    createCommitOnBranch(
+      input: {
+        branch: { repositoryNameWithOwner: $repositoryNameWithOwner, branchName: $branchName }
+        expectedHeadOid: $expectedHeadOid
+        message: { headline: $headline, body: $body }
+        fileChanges: { additions: $additions, deletions: $deletions }
+      }
+    ) {
+      commit {
+        url
+        ...SignedCommit
+      }
+    }
+  }
+${SIGNED_COMMIT}`;
+
 /**
  * The phase branches of a feature in one request: each branch (an alias per branch) with its head and
  * the open pull requests whose head it is. Built for the number of branches asked about.
@@ -223,5 +287,7 @@ export const DOCUMENTS = {
   AddComment: ADD_COMMENT,
   ClosePullRequest: CLOSE_PULL_REQUEST,
   DeleteRef: DELETE_REF,
+  BranchHead: BRANCH_HEAD,
+  CreateCommitOnBranch: CREATE_COMMIT_ON_BRANCH,
   PhaseBranches: phaseBranchesDocument(2),
 } as const;

@@ -18,6 +18,8 @@ export interface GitHubConnection {
   mutationIntervalMs?: number;
   /** Where the token's limits are kept (this process alone by default). */
   limits?: TokenLimits;
+  /** What the limits are counted by when kept in this process: the token by default (an App: its installation). */
+  limitsKey?: string;
 }
 
 /** Sends one of the documents in documents.ts and returns its `data`, or throws a ProviderError. */
@@ -88,7 +90,7 @@ export function createSend(connection: GitHubConnection): Send {
   const { token, tokenRef } = connection;
   const timeoutMs = connection.timeoutMs ?? 30_000;
   const interval = connection.mutationIntervalMs ?? 1000;
-  const limits = connection.limits ?? processTokenLimits(baseUrl, token);
+  const limits = connection.limits ?? processTokenLimits(baseUrl, connection.limitsKey ?? token);
   const redact = (text: string) => (token.length >= 4 ? text.split(token).join('[redacted]') : text);
 
   // Read the rate-limit headers of every answer, successful or not.

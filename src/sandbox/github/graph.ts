@@ -118,6 +118,15 @@ function commitObject(ctx: GraphContext, repo: BareRepository, oid: string) {
     messageHeadline: async () => (await info()).message.split('\n')[0],
     committedDate: async () => (await info()).committedDate,
     authoredDate: async () => (await info()).authoredDate,
+    tree: async () => {
+      const tree = await repo.treeOf(oid);
+      return { __typename: 'Tree', id: nodeId('T', `${repo.nameWithOwner}:${tree}`), oid: tree, abbreviatedOid: tree.slice(0, 7) };
+    },
+    // Only the commits GitHub made itself (createCommitOnBranch) carry its signature; pushed ones are unsigned.
+    signature: () =>
+      ctx.store.isSigned(oid)
+        ? { __typename: 'GpgSignature', isValid: true, state: 'VALID', wasSignedByGitHub: true, email: 'noreply@github.com', keyId: 'B5690EEEBB952194', payload: '', signature: '', signer: null }
+        : null,
     repository: () => repositoryObject(ctx, repo),
   };
 }
@@ -383,6 +392,41 @@ export const rootValue = {
     await repo.writeRef(base.name, oid, base.oid);
     const updated = ctx.store.update(pr.id, { state: 'MERGED', mergedAt: new Date().toISOString(), mergeCommitOid: oid, headRefOid: head.oid });
     return { clientMutationId, actor: user(ctx, ctx.viewer.login), pullRequest: pullRequestObject(ctx, repo, updated) };
+  },
+
+  createCommitOnBranch: async ({ input }: Args, ctx: GraphContext) => {
+    const { branch, expectedHeadOid, fileChanges, message, clientMutationId } = input as Input;
+    const { repositoryNameWithOwner, repositoryId, branchName } = branch as Input;
+    const [owner = '', name = ''] = String(repositoryNameWithOwner ?? '').split('/');
+    const repo = repositoryId != null ? repositoryById(ctx, String(repositoryId)) : findRepository(ctx, owner, name);
+    requireWrite(ctx);
+    const qualified = String(branchName).startsWith('refs/heads/') ? String(branchName) : `refs/heads/${String(branchName)}`;
+    const head = await repo.readRef(qualified);
+    if (!head) throw notFound(`A ref named "${qualified}" does not exist in ${repo.nameWithOwner}.`);
+    if (head.oid !== expectedHeadOid) throw new GitHubError('STALE_DATA', `Expected branch to point to "${String(expectedHeadOid)}" but it did not. Pull and try again.`);
+    const changes = (fileChanges ?? {}) as { additions?: { path: string; contents: string }[] | null; deletions?: { path: string }[] | null };
+    const seen = new Set<string>();
+    const checkPath = (path: string) => {
+      const parts = path.split('/');
+      if (!path || path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..' || p.toLowerCase() === '.git')) throw unprocessable(`Path "${path}" is invalid.`);
+      if (seen.has(path)) throw unprocessable(`Path "${path}" appears more than once in the file changes.`);
+      seen.add(path);
+    };
+    const additions = (changes.additions ?? []).map((file) => {
+      checkPath(file.path);
+      // GitHub takes padded base64 only.
+      if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(file.contents)) throw unprocessable(`The contents of "${file.path}" are not valid base64.`);
+      return { path: file.path, contents: Buffer.from(file.contents, 'base64') };
+    });
+    const deletions = (changes.deletions ?? []).map((file) => (checkPath(file.path), file.path));
+    const { headline, body } = message as { headline: string; body?: string | null };
+    if (String(headline).trim() === '' || String(headline).includes('\n')) throw unprocessable('The commit headline must be one line of text.');
+    const text = body ? `${headline}\n\n${body}` : String(headline);
+    const login = ctx.viewer.login;
+    const oid = await repo.commitFiles(head.oid, { additions, deletions }, text.endsWith('\n') ? text : `${text}\n`, { name: login, email: `${login.replace(/\[bot\]$/, '')}@users.noreply.github.com` });
+    await repo.writeRef(head.name, oid, head.oid);
+    ctx.store.markSigned(oid);
+    return { clientMutationId, commit: commitObject(ctx, repo, oid), ref: refObject(ctx, repo, { name: head.name, oid }) };
   },
 
   deleteRef: async ({ input }: Args, ctx: GraphContext) => {

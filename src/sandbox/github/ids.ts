@@ -1,7 +1,7 @@
 import { notFound } from './errors.js';
 
 /** The kinds of node the emulator hands out ids for, with GitHub's id prefixes. */
-export type NodeKind = 'R' | 'REF' | 'PR' | 'C' | 'U' | 'IC';
+export type NodeKind = 'R' | 'REF' | 'PR' | 'C' | 'U' | 'IC' | 'T';
 
 /**
  * Opaque global ids shaped like GitHub's (`R_…`, `PR_…`): the prefix names the type, the rest encodes

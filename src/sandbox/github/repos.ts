@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { GitHubError } from './errors.js';
@@ -10,6 +12,20 @@ function runGit(args: string[], cwd: string, extra: Record<string, string> = {})
     execFile('git', args, { cwd, env, encoding: 'utf8', maxBuffer: 16 << 20 }, (error, stdout) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout });
     });
+  });
+}
+
+/** The emulator's git with bytes on stdin. */
+function runGitWithInput(args: string[], cwd: string, input: string | Buffer, extra: Record<string, string> = {}): Promise<{ code: number; stdout: string }> {
+  const env = { PATH: process.env.PATH ?? '', LC_ALL: 'C', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', ...extra };
+  return new Promise((resolve) => {
+    const child = spawn('git', args, { cwd, env, stdio: ['pipe', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.on('error', () => resolve({ code: 1, stdout }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout }));
+    child.stdin.on('error', () => {});
+    child.stdin.end(input);
   });
 }
 
@@ -104,6 +120,50 @@ export class BareRepository {
     const commit = await this.git(['commit-tree', tree, '-p', base, '-p', head, '-m', message], identity);
     if (commit.code !== 0) throw new GitHubError('INTERNAL', 'The merge commit could not be written.');
     return commit.stdout.trim();
+  }
+
+  /**
+   * What createCommitOnBranch makes: `parent`'s tree with whole files written (mode 100644, as GitHub's
+   * API writes them) and paths deleted, committed on top of it; the commit id. Paths that do not exist
+   * for a deletion are an error, as on GitHub.
+   */
+  async commitFiles(
+    parent: string,
+    changes: { additions: { path: string; contents: Buffer }[]; deletions: string[] },
+    message: string,
+    author: { name: string; email: string },
+  ): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'github-emulator-index-'));
+    const env = { GIT_INDEX_FILE: join(dir, 'index') };
+    try {
+      if ((await this.git(['read-tree', parent], env)).code !== 0) throw new GitHubError('INTERNAL', `Reading ${parent} failed.`);
+      const lines: string[] = [];
+      for (const path of changes.deletions) {
+        if ((await this.git(['cat-file', '-e', `${parent}:${path}`])).code !== 0) throw new GitHubError('UNPROCESSABLE', `The path '${path}' does not exist, so it cannot be deleted.`);
+        lines.push(`0 ${'0'.repeat(40)}\t${path}`);
+      }
+      for (const file of changes.additions) {
+        const blob = await runGitWithInput(['hash-object', '-w', '--stdin'], this.path, file.contents);
+        if (blob.code !== 0) throw new GitHubError('INTERNAL', `Writing ${file.path} failed.`);
+        lines.push(`100644 ${blob.stdout.trim()}\t${file.path}`);
+      }
+      if ((await runGitWithInput(['update-index', '--index-info'], this.path, lines.join('\n') + '\n', env)).code !== 0) {
+        throw new GitHubError('UNPROCESSABLE', 'The file changes could not be applied to the branch.');
+      }
+      const tree = await this.git(['write-tree'], env);
+      if (tree.code !== 0) throw new GitHubError('UNPROCESSABLE', 'The file changes could not be applied to the branch.');
+      const identity = { GIT_AUTHOR_NAME: author.name, GIT_AUTHOR_EMAIL: author.email, GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' };
+      const commit = await runGitWithInput(['commit-tree', tree.stdout.trim(), '-p', parent], this.path, message, identity);
+      if (commit.code !== 0) throw new GitHubError('INTERNAL', 'The commit could not be written.');
+      return commit.stdout.trim();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** A commit's tree id. */
+  async treeOf(oid: string): Promise<string> {
+    return (await this.git(['rev-parse', `${oid}^{tree}`])).stdout.trim();
   }
 
   /** What a pull request changes: `git diff base...head`. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { execute, getOperationAST, GraphQLError, parse, validate, type DocumentNode } from 'graphql';
+import { AppRegistry, type EmulatorApp } from './apps.js';
 import { GitHubError } from './errors.js';
 import { FAULT_KINDS, faultAnswer, Faults, faultProblem, type Fault, type FaultKind } from './faults.js';
 import { serveGit, gitRequestToken } from './git-http.js';
@@ -32,12 +33,16 @@ export interface GitHubEmulatorOptions {
   stateFile?: string;
   /** Points an hour per token (GitHub: 5,000). */
   rateLimit?: number;
+  /** GitHub Apps by id: their public keys and installations (installation tokens are minted for them). */
+  apps?: Record<string, EmulatorApp>;
+  /** How long an installation token lasts (GitHub: one hour). */
+  appTokenTtlMs?: number;
 }
 
 /** One request as the emulator saw it; variables whose names suggest a secret are redacted. */
 export interface RecordedRequest {
   at: number;
-  kind: 'graphql' | 'git';
+  kind: 'graphql' | 'git' | 'rest';
   method: string;
   path: string;
   operationName: string | null;
@@ -72,6 +77,8 @@ export interface GitHubEmulator {
   beforeOperation(operationName: string, fn: () => unknown): void;
   /** The request handler, for mounting under `publicUrl` (requests arrive with that prefix removed). */
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The GitHub Apps: installation tokens minted, expired or revoked, installations removed. */
+  apps: AppRegistry;
 }
 
 const DOCS = 'https://docs.github.com/graphql';
@@ -102,6 +109,10 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
   const budgets = new Map<string, { used: number; resetAt: Date }>();
   const hooks = new Map<string, (() => unknown)[]>();
   const limit = options.rateLimit ?? 5000;
+  const apps = new AppRegistry(structuredClone(options.apps ?? {}), options.appTokenTtlMs);
+  /** A configured token, or an installation token minted here and still valid. */
+  const accountOf = (token: string | undefined): EmulatorToken | undefined =>
+    token === undefined ? undefined : (options.tokens[token] ?? apps.account(token));
   let mutations: Promise<unknown> = Promise.resolve();
   let baseUrl = '';
 
@@ -142,7 +153,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
     const fault = faults.take(entry.operationName, entry.operationType);
     entry.fault = fault?.kind ?? null;
     const token = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    const account = token === undefined ? undefined : options.tokens[token];
+    const account = accountOf(token);
     if (!account || fault?.kind === 'BAD_CREDENTIALS') {
       const message = token === undefined ? 'This endpoint requires you to be authenticated.' : 'Bad credentials';
       return { status: 401, headers: rateHeaders(anonymousBudget()), body: { message, documentation_url: DOCS, status: '401' } };
@@ -188,8 +199,7 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
 
     const gitPath = /^\/([^/]+)\/([^/]+)\.git(\/.*)$/.exec(path);
     if (gitPath) {
-      const token = gitRequestToken(req);
-      const account = token === undefined ? undefined : options.tokens[token];
+      const account = accountOf(gitRequestToken(req));
       const repository = `${gitPath[1]}/${gitPath[2]}`;
       const visible = !account?.repositories || account.repositories.some((r) => r.toLowerCase() === repository.toLowerCase());
       const entry = record('git', req, path, account?.login ?? null);
@@ -207,6 +217,20 @@ export async function startGitHubEmulator(options: GitHubEmulatorOptions): Promi
 
     const prPage = /^\/([^/]+\/[^/]+)\/pull\/(\d+)(?:\/(merge|close))?$/.exec(path);
     if (prPage) return pullRequestPage(req, res, prPage[1]!, Number(prPage[2]), prPage[3] as 'merge' | 'close' | undefined);
+
+    const minting = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path);
+    const lookup = /^\/repos\/([^/]+)\/([^/]+)\/installation$/.exec(path);
+    if ((minting && req.method === 'POST') || (lookup && req.method === 'GET')) {
+      const entry = record('rest', req, path, null);
+      entry.operationName = minting ? 'createInstallationAccessToken' : 'getRepoInstallation';
+      for (const hook of hooks.get(entry.operationName)?.splice(0) ?? []) await hook();
+      const answer = minting
+        ? apps.mint(req.headers.authorization, Number(minting[1]))
+        : apps.installationFor(req.headers.authorization, `${lookup![1]}/${lookup![2]}`, new BareRepository(options.gitRoot, lookup![1]!, lookup![2]!).exists());
+      entry.status = answer.status;
+      send(res, answer.status, answer.body);
+      return;
+    }
 
     if (path === '/graphql' && req.method === 'POST') {
       const entry = record('graphql', req, path, null);
@@ -340,6 +364,7 @@ ${(pr.comments ?? []).map((c) => `<h3>Comment by ${esc(c.author)}</h3><pre>${esc
     url: baseUrl,
     gitBaseUrl: baseUrl,
     handle: serve,
+    apps,
     stop: () =>
       new Promise<void>((resolve) => {
         if (!server) return resolve();

@@ -29,6 +29,8 @@ interface StateFile {
   version: 1;
   pullRequests: PullRequestRecord[];
   lastNumber: Record<string, number>;
+  /** Commits GitHub made and signed (createCommitOnBranch): shown Verified. */
+  signedCommits?: string[];
 }
 
 /**
@@ -38,12 +40,14 @@ interface StateFile {
 export class PullRequestStore {
   private pullRequests: PullRequestRecord[] = [];
   private lastNumber: Record<string, number> = {};
+  private signedCommits = new Set<string>();
 
   constructor(private readonly stateFile?: string) {
     if (stateFile && existsSync(stateFile)) {
       const saved = JSON.parse(readFileSync(stateFile, 'utf8')) as StateFile;
       this.pullRequests = saved.pullRequests ?? [];
       this.lastNumber = saved.lastNumber ?? {};
+      this.signedCommits = new Set(saved.signedCommits ?? []);
     }
   }
 
@@ -77,6 +81,16 @@ export class PullRequestStore {
     return { ...record };
   }
 
+  /** A commit the emulator made as GitHub does, signing it. */
+  markSigned(oid: string): void {
+    this.signedCommits.add(oid);
+    this.save();
+  }
+
+  isSigned(oid: string): boolean {
+    return this.signedCommits.has(oid);
+  }
+
   clear(): void {
     this.pullRequests = [];
     this.lastNumber = {};
@@ -87,7 +101,7 @@ export class PullRequestStore {
   private save(): void {
     if (!this.stateFile) return;
     mkdirSync(dirname(this.stateFile), { recursive: true });
-    const state: StateFile = { version: 1, pullRequests: this.pullRequests, lastNumber: this.lastNumber };
+    const state: StateFile = { version: 1, pullRequests: this.pullRequests, lastNumber: this.lastNumber, signedCommits: [...this.signedCommits] };
     const tmp = `${this.stateFile}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(state, null, 2));
     renameSync(tmp, this.stateFile);
