@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SANDBOX_APP } from '../../src/sandbox/index.js';
@@ -214,10 +214,14 @@ test('no installation token appears in any log line, event, artifact or table', 
   }
   const runs = (await db.query('SELECT id FROM spec_workflow_run')).rows.map((r) => r.id as string);
   for (const id of runs) texts.push(JSON.stringify(await world.events(id)));
-  const artifacts = join(world.dir, 'artifacts');
-  const walk = (dir: string): string[] =>
-    existsSync(dir) ? readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : [readFileSync(join(dir, name), 'latin1')])) : [];
-  texts.push(...walk(artifacts));
+  // Every stored artifact's contents (kept as bytes in PostgreSQL), downloaded as a client would.
+  for (const id of runs) {
+    for (const a of (await world.run(id)).artifacts.filter((x: any) => x.url.startsWith('/artifacts/'))) {
+      const response = await fetch(`${world.svc.url}${a.url}`, { headers: { authorization: `Bearer ${TOKENS.viewer}` } });
+      expect(response.status).toBe(200);
+      texts.push(Buffer.from(await response.arrayBuffer()).toString('latin1'));
+    }
+  }
   const all = texts.join('\n');
   for (const token of tokens) expect(all.includes(token), `token ${tokens.indexOf(token)} leaked`).toBe(false);
   // What was searched holds the runs and the sealed token rows, so a token written anywhere there would be found.
