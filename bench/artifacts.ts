@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createCredentialSet } from '../src/credential-sets/store.js';
 import { inTransaction } from '../src/db/transaction.js';
 import { ArtifactKind, Step } from '../src/interfaces.js';
 import { ArtifactStore } from '../src/runs/artifacts.js';
 import { recordArtifacts } from '../src/runs/db/artifacts.js';
-import { startRun } from '../src/runs/start.js';
 import { freshDatabase, type BenchServer } from './database.js';
-import { startService, TOKENS } from './service.js';
+import { benchRun, startService, TOKENS } from './service.js';
 import { ms, percentile, ratio } from './stats.js';
 
 const SIZE = 5 * 1024 * 1024;
@@ -39,19 +37,13 @@ export async function benchArtifacts(server: BenchServer): Promise<string> {
   try {
     const svc = await startService(db.url, {}, { supervise: false });
     try {
-      const { credentialSet } = await createCredentialSet(svc.app.ds, {
-        name: 'bench',
-        codexAuthRef: 'env:BENCH_CODEX_AUTH_UNUSED',
-        githubTokenRef: 'env:BENCH_GITHUB_TOKEN_UNUSED',
-        codexEnvironment: 'bench',
-      });
-      const { run } = await startRun(svc.app, { repository: 'bench/artifacts', featureId: '001-bench', credentialSetId: credentialSet!.id });
+      const runId = await benchRun(svc, 'bench/artifacts');
       const store = new ArtifactStore(svc.app.db, svc.app.config.artifactMaxBytes);
       const writeStarted = performance.now();
-      await inTransaction(svc.app.db, (tx) => recordArtifacts(tx, run!.id, Step.APPLY, 1, [store.write(run!.id, 'patch.diff', ArtifactKind.PATCH, content, 'text/x-diff')]));
+      await inTransaction(svc.app.db, (tx) => recordArtifacts(tx, runId, Step.APPLY, 1, [store.write(runId, 'patch.diff', ArtifactKind.PATCH, content, 'text/x-diff')]));
       const writeMs = performance.now() - writeStarted;
-      const { rows } = await svc.app.db.query<{ id: string }>(`SELECT id FROM workflow_artifact WHERE run_id = $1`, [run!.id]);
-      const url = `${svc.url}/artifacts/${run!.id}/${rows[0]!.id}`;
+      const { rows } = await svc.app.db.query<{ id: string }>(`SELECT id FROM workflow_artifact WHERE run_id = $1`, [runId]);
+      const url = `${svc.url}/artifacts/${runId}/${rows[0]!.id}`;
 
       await new Promise<void>((resolve) => baseline.listen(0, '127.0.0.1', resolve));
       const baseUrl = `http://127.0.0.1:${(baseline.address() as AddressInfo).port}/`;

@@ -2,6 +2,8 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { closeApp, migrate, openApp, type App } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { createCredentialSet } from '../src/credential-sets/store.js';
+import { startRun } from '../src/runs/start.js';
 import { createLogger } from '../src/log.js';
 import { loadTokens, TokenStore } from '../src/server/auth.js';
 import { startHttpServer, type HttpServer } from '../src/server/http.js';
@@ -47,6 +49,21 @@ export async function startService(databaseUrl: string, env: Record<string, stri
       await closeApp(app);
     },
   };
+}
+
+/**
+ * A real run row with its first events on a credential set whose secrets are never read: no workers run
+ * in these benchmarks, so only what the benchmark itself writes follows.
+ */
+export async function benchRun(svc: BenchService, repository: string): Promise<string> {
+  const { credentialSet } = await createCredentialSet(svc.app.ds, {
+    name: 'bench',
+    codexAuthRef: 'env:BENCH_CODEX_AUTH_UNUSED',
+    githubTokenRef: 'env:BENCH_GITHUB_TOKEN_UNUSED',
+    codexEnvironment: 'bench',
+  });
+  const { run } = await startRun(svc.app, { repository, featureId: '001-bench', credentialSetId: credentialSet!.id });
+  return run!.id;
 }
 
 /** POST /graphql; GraphQL errors are thrown, so a benchmark never measures a failure as a success. */

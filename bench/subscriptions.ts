@@ -1,16 +1,14 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCredentialSet } from '../src/credential-sets/store.js';
 import type { Tx } from '../src/db/transaction.js';
 import { Step, StepState } from '../src/interfaces.js';
 import { announce } from '../src/runs/events.js';
 import { noteStep } from '../src/runs/transitions.js';
-import { startRun } from '../src/runs/start.js';
 import { freshDatabase, type BenchServer } from './database.js';
 import { startNaiveFeed } from './naive-feed.js';
 import { countQueries } from './query-count.js';
-import { SocketPool, startService } from './service.js';
+import { benchRun, SocketPool, startService } from './service.js';
 import { ms, percentile, ratio, until } from './stats.js';
 
 /** The same document for both servers: what a run page's live view asks for. */
@@ -135,15 +133,7 @@ export async function benchSubscriptions(server: BenchServer): Promise<string> {
   // Everything but the writer's own transaction and its NOTIFY: what delivery costs the database.
   const counter = countQueries((client, text) => client === writer || text.includes('pg_notify'));
   try {
-    const { credentialSet } = await createCredentialSet(svc.app.ds, {
-      name: 'bench',
-      codexAuthRef: 'env:BENCH_CODEX_AUTH_UNUSED',
-      githubTokenRef: 'env:BENCH_GITHUB_TOKEN_UNUSED',
-      codexEnvironment: 'bench',
-    });
-    // A real run row with its first events; no workers run here, so only the benchmark's transitions follow.
-    const { run } = await startRun(svc.app, { repository: 'bench/subscriptions', featureId: '001-bench', credentialSetId: credentialSet!.id });
-    const runId = run!.id;
+    const runId = await benchRun(svc, 'bench/subscriptions');
     let n = 0;
     const commit = async (): Promise<number> => {
       await writer.query('BEGIN');
