@@ -46,18 +46,31 @@ export function startSubscriptionSocket<C>(options: {
 }): SubscriptionSocket {
   const { tokens, limits, socketLimits, log } = options;
   // maxPayload: ws reads a frame's length first and closes (1009) before buffering a larger one.
-  const wss = new WebSocketServer({ server: options.server, path: '/graphql', maxPayload: BODY_LIMIT_BYTES });
+  // closeTimeout: how long a closed socket waits for the peer's close before it is ended; a refused peer
+  // may never send one, and a shutdown waits for it.
+  // (@types/ws 8.18 does not know ws 8.23's closeTimeout yet.)
+  const serverOptions = { server: options.server, path: '/graphql', maxPayload: BODY_LIMIT_BYTES, closeTimeout: 5_000 };
+  const wss = new WebSocketServer(serverOptions);
   const principals = new WeakMap<object, Principal>();
   const sockets = new Map<WebSocket, Principal>();
   const beforeAck = new WeakMap<WebSocket, (data: RawData) => void>();
 
   // Registered before graphql-ws's own listener, so this sees each message first.
-  wss.on('connection', (socket) => {
+  wss.on('connection', (socket, request) => {
     const guard = (data: RawData) => {
       if (sizeOf(data) > SOCKET_INIT_LIMIT_BYTES) socket.close(CLOSE.INIT_TOO_BIG.code, CLOSE.INIT_TOO_BIG.reason);
     };
     beforeAck.set(socket, guard);
     socket.on('message', guard);
+    // On a refused frame ws sends the close (1009), then would read on, discarding, until the peer's close
+    // arrives behind the rest of its frame. Read nothing more of such a peer: the close then our FIN go out,
+    // and ws's close timer ends the socket.
+    socket.on('error', () =>
+      setImmediate(() => {
+        request.socket.pause();
+        request.socket.end();
+      }),
+    );
   });
 
   tokens.onChange(() => {
