@@ -177,3 +177,16 @@ describe('finding 7: security headers on every answer', () => {
     expect(res.headers.get('x-powered-by')).toBeNull();
   });
 });
+
+describe('SPEC_CHAIN_DEBUG_ERRORS=1 (development only)', () => {
+  test('shows the internal message and the stack of an unexpected error', async () => {
+    const debug = await startService(db.url, { SPEC_CHAIN_DEBUG_ERRORS: '1' });
+    try {
+      const r = await gql(debug.url, 'query($r: String) { runs(filter: { repository: $r }) { totalCount } }', { r: 'a\u0000b' }, TOKENS.viewer);
+      expect(r.body.errors![0].message).toMatch(/0x00|UTF8|invalid byte/i);
+      expect(r.body.errors![0].extensions.stacktrace.length).toBeGreaterThan(1);
+    } finally {
+      await debug.close();
+    }
+  });
+});
