@@ -5,7 +5,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { BODY_LIMIT_BYTES, SOCKET_INIT_LIMIT_BYTES, type Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Principal, TokenStore } from './auth.js';
-import { publicResult, type ErrorExposure } from './errors.js';
+import { publicGraphqlError, publicResult, type ErrorExposure } from './errors.js';
 import type { GraphqlLimits } from './graphql-limits.js';
 
 /**
@@ -87,6 +87,8 @@ export function startSubscriptionSocket<C>(options: {
   const graphqlWs = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema: options.schema,
+      // Otherwise graphql-ws puts an internal error's message into the close reason outside NODE_ENV=production.
+      isProd: !options.exposure.debug,
       onConnect: (ctx) => {
         const socket = ctx.extra.socket;
         if (socket.readyState !== socket.OPEN) return false;
@@ -123,6 +125,7 @@ export function startSubscriptionSocket<C>(options: {
         return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
       onNext: (_ctx, _id, _payload, _args, result) => publicResult(result, options.exposure),
+      onError: (_ctx, _id, _payload, errors) => errors.map((e) => publicGraphqlError(e.toJSON(), e, options.exposure)),
       context: (ctx) => options.context(principals.get(ctx.extra)!),
     },
     wss,

@@ -111,6 +111,23 @@ describe('finding 5: no stack traces or internals in any answer', () => {
     await expect.poll(() => logLines.some((l) => l.includes(error.extensions.errorId) && /0x00|UTF8|invalid byte/i.test(l))).toBe(true);
   });
 
+  test('over WebSocket the same database error is an internal error with an id too', async () => {
+    const client = wsClient(svc.url);
+    try {
+      const result = await new Promise<any>((resolve, reject) =>
+        client.subscribe(
+          { query: 'query($r: String) { runs(filter: { repository: $r }) { totalCount } }', variables: { r: 'a\u0000b' } },
+          { next: resolve, error: reject, complete: () => {} },
+        ),
+      );
+      expect(result.errors[0].message).toBe('Internal server error');
+      expect(result.errors[0].extensions.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(JSON.stringify(result)).not.toMatch(/0x00|UTF8|invalid byte/i);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   test('malformed JSON with a token: a JSON 400, no HTML, no stack', async () => {
     const res = await post('{"query": ', auth);
     expect(res.status).toBe(400);
