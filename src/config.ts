@@ -46,7 +46,18 @@ export interface Config {
   cancelDeletesBranch: boolean;
   /** How tasks.md files are read off the event loop (src/speckit/pool.ts): budget per read, heap per worker, workers. */
   tasksRead: { timeoutMs: number; memoryMb: number; threads: number };
+  /** Stack traces and internal error messages in answers: for development only (SPEC_CHAIN_DEBUG_ERRORS). */
+  debugErrors: boolean;
+  /** Limits on every GraphQL document, over HTTP and WebSocket alike, checked before it runs. */
+  graphqlLimits: { maxTokens: number; maxDepth: number; maxAliases: number; maxCost: number };
+  /** Limits of the subscription socket; its largest message is the HTTP body limit. */
+  socketLimits: { maxSocketsPerToken: number; maxSubscriptionsPerSocket: number };
 }
+
+/** The largest request body (HTTP) and message (WebSocket) the API reads. */
+export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+/** The largest message a subscription socket may send before its connection_init is acknowledged. */
+export const SOCKET_INIT_LIMIT_BYTES = 16 * 1024;
 
 export const ROLES = ['viewer', 'operator', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -176,6 +187,17 @@ export function loadConfig(env: Env = process.env): Config {
       timeoutMs: integer(env, 'TASKS_READ_TIMEOUT_MS', 10_000, 100, 600_000),
       memoryMb: integer(env, 'TASKS_READ_MEMORY_MB', 512, 32, 16_384),
       threads: integer(env, 'TASKS_READ_THREADS', 2, 1, 64),
+    },
+    debugErrors: flag(env, 'SPEC_CHAIN_DEBUG_ERRORS', false),
+    graphqlLimits: {
+      maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', 5000, 100, 1_000_000),
+      maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', 12, 2, 1000),
+      maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', 30, 0, 100_000),
+      maxCost: integer(env, 'GRAPHQL_MAX_COST', 5000, 100, 10_000_000),
+    },
+    socketLimits: {
+      maxSocketsPerToken: integer(env, 'WS_MAX_SOCKETS_PER_TOKEN', 100, 1, 100_000),
+      maxSubscriptionsPerSocket: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_SOCKET', 50, 1, 100_000),
     },
   };
 }

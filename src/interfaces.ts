@@ -195,6 +195,8 @@ export enum UserErrorCode {
   CONFIRMATION_REQUIRED = 'CONFIRMATION_REQUIRED',
   INVALID_PHASE_ID = 'INVALID_PHASE_ID',
   INVALID_NOTES = 'INVALID_NOTES',
+  /** A string input longer than its limit (MAX_LENGTH): refused before anything is stored. */
+  TOO_LONG = 'TOO_LONG',
   /** RESUME of a failure only notes can answer (NO_DIFF, CODEX_TASK_FAILED, MERGE_CONFLICT) came without notes. */
   NOTES_REQUIRED = 'NOTES_REQUIRED',
   /** Notes were given to a retry that sends nothing to Codex. */
@@ -215,6 +217,23 @@ export interface UserErrorData {
   code: UserErrorCode;
   field: string | null;
   message: string;
+}
+
+/** The longest string each free-text input accepts (characters); inputs with a format have their own checks. */
+export const MAX_LENGTH = {
+  codexEnvironment: 200,
+  idempotencyKey: 200,
+  notes: 20_000,
+  reason: 1_000,
+  secretRef: 1_024,
+  branch: 255,
+  repositories: 100,
+} as const;
+
+/** A TOO_LONG userError for `field` when `value` is over `max` characters, else null. */
+export function tooLong(field: string, value: string | null | undefined, max: number): UserErrorData | null {
+  if (value == null || value.length <= max) return null;
+  return { code: UserErrorCode.TOO_LONG, field, message: `${field} is ${value.length} characters long; at most ${max} are accepted.` };
 }
 
 /** A UUID as PostgreSQL stores it (any version), so an id that is not one is refused before a query. */

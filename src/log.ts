@@ -1,8 +1,12 @@
 import { pino, type Logger } from 'pino';
+import { redactSecrets } from './providers/redact.js';
 
 export type { Logger };
 
-/** Structured JSON logs. Anything that could carry a secret is redacted by path as a second line of defence. */
+/**
+ * Structured JSON logs. Every line passes the one redaction of secret values (src/providers/redact.ts)
+ * before it is written; fields that could carry a secret are also redacted by path.
+ */
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
     {
@@ -12,6 +16,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
         paths: ['authorization', '*.authorization', 'headers.authorization', 'token', '*.token', 'password', '*.password'],
         censor: '[redacted]',
       },
+      hooks: { streamWrite: (line) => redactSecrets(line) },
     },
     destination as pino.DestinationStream | undefined,
   );

@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { CredentialSet } from '../entities/index.js';
-import { CommitVia, isUuid, UserErrorCode, type UserErrorData } from '../interfaces.js';
+import { CommitVia, isUuid, MAX_LENGTH, tooLong, UserErrorCode, type UserErrorData } from '../interfaces.js';
 import { isSecretRef } from '../providers/secrets.js';
 
 export type { UserErrorData };
@@ -19,7 +19,8 @@ export interface CredentialSetFields {
   maxConcurrentCodexTasks?: number | null;
 }
 
-export const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+/** GitHub's owner/name: the name may hold dots, but `.` and `..` name no repository (and mean paths to git). */
+export const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/(?!\.\.?$)[A-Za-z0-9._-]{1,100}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** Checks the fields that are present; `required` lists those a create must have. */
@@ -33,7 +34,9 @@ function check(fields: CredentialSetFields, required: (keyof CredentialSetFields
   }
   for (const key of ['codexAuthRef', 'githubTokenRef', 'githubAppPrivateKeyRef'] as const) {
     const ref = fields[key];
-    if (ref != null && !isSecretRef(ref)) {
+    const long = tooLong(key, ref, MAX_LENGTH.secretRef);
+    if (long) errors.push(long);
+    else if (ref != null && !isSecretRef(ref)) {
       errors.push({
         code: UserErrorCode.INVALID_SECRET_REF,
         field: key,
@@ -50,6 +53,11 @@ function check(fields: CredentialSetFields, required: (keyof CredentialSetFields
   const max = fields.maxConcurrentCodexTasks;
   if (max != null && (!Number.isInteger(max) || max < 1 || max > 1000)) {
     errors.push({ code: UserErrorCode.INVALID_LIMIT, field: 'maxConcurrentCodexTasks', message: 'maxConcurrentCodexTasks must be a whole number from 1 to 1000.' });
+  }
+  const environment = tooLong('codexEnvironment', fields.codexEnvironment, MAX_LENGTH.codexEnvironment);
+  if (environment) errors.push(environment);
+  if ((fields.repositories?.length ?? 0) > MAX_LENGTH.repositories) {
+    errors.push({ code: UserErrorCode.TOO_LONG, field: 'repositories', message: `at most ${MAX_LENGTH.repositories} repositories per credential set.` });
   }
   for (const repo of fields.repositories ?? []) {
     if (!REPOSITORY.test(repo)) errors.push({ code: UserErrorCode.INVALID_REPOSITORY, field: 'repositories', message: `"${repo}" is not owner/name.` });

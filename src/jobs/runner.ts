@@ -8,6 +8,7 @@ import { pgTokenCache } from '../providers/github/app-tokens.js';
 import { FailureCode, FailureKind, RunStatus, Service, Step, STEP_ORDER, WaitReason } from '../interfaces.js';
 import type { Logger } from '../log.js';
 import { ProviderError } from '../providers/errors.js';
+import { redactSecrets } from '../providers/redact.js';
 import { createProviders, type Providers } from '../providers/index.js';
 import { ArtifactStore } from '../runs/artifacts.js';
 import { holdsClaim, touchAttempt } from '../runs/db/attempts.js';
@@ -111,7 +112,7 @@ async function settle(
   const failure: Failure = {
     code: e?.code ?? FailureCode.INTERNAL,
     kind: e?.kind ?? FailureKind.PERMANENT,
-    message: e?.message ?? `Unexpected error in ${claim.step.toLowerCase()}: ${(error as Error)?.message ?? String(error)}`,
+    message: e?.message ?? redactSecrets(`Unexpected error in ${claim.step.toLowerCase()}: ${(error as Error)?.message ?? String(error)}`),
     secretRef: e?.secretRef,
     service: e?.service ?? serviceOf(credentialSet, e?.secretRef),
   };

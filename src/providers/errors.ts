@@ -1,10 +1,22 @@
 import { FailureCode, FailureKind, type Service } from '../interfaces.js';
+import { redactDeep, redactSecrets } from './redact.js';
+
+/** A cause as the log may show it: its name, code and redacted message, not the object that may hold a secret. */
+function redactedCause(cause: unknown): Error {
+  const error = new Error(redactSecrets(cause instanceof Error ? cause.message : String(cause)));
+  error.name = cause instanceof Error ? cause.name : 'Error';
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') Object.assign(error, { code });
+  error.stack = `${error.name}: ${error.message}`;
+  return error;
+}
 
 /**
  * The one error type providers throw. The chain runner decides from `kind` whether to retry in place
  * (TRANSIENT, after `retryAfterMs` when the service asked for a wait), halt for a secret (CREDENTIALS,
  * `secretRef` names the reference to fix) or fail for good (PERMANENT).
- * A message never contains a secret value.
+ * A message never contains a secret value: message, details and cause are redacted here, where every
+ * provider error is made.
  */
 export class ProviderError extends Error {
   readonly kind: FailureKind;
@@ -22,14 +34,14 @@ export class ProviderError extends Error {
     message: string,
     options: { retryAfterMs?: number; secretRef?: string; service?: Service; details?: Record<string, unknown>; cause?: unknown } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(redactSecrets(message), options.cause === undefined ? undefined : { cause: options.cause instanceof ProviderError ? options.cause : redactedCause(options.cause) });
     this.name = 'ProviderError';
     this.kind = kind;
     this.code = code;
     this.retryAfterMs = options.retryAfterMs;
     this.secretRef = options.secretRef;
     this.service = options.service;
-    this.details = options.details ?? {};
+    this.details = redactDeep(options.details ?? {});
   }
 }
 

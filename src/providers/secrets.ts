@@ -1,6 +1,7 @@
 import { readFile, writeFile, rename } from 'node:fs/promises';
 import { FailureCode } from '../interfaces.js';
 import { credentials } from './errors.js';
+import { rememberSecret } from './redact.js';
 
 /**
  * A credential set stores references to secrets, never the secrets: `env:NAME` (an environment
@@ -35,7 +36,21 @@ export async function readSecret(ref: SecretRef): Promise<string> {
   if (value === undefined || value.trim() === '') {
     throw credentials(FailureCode.CREDENTIALS_MISSING, `Secret ${ref} is not set or is empty.`, { secretRef: ref });
   }
+  rememberSecret(value);
   return value.trim();
+}
+
+/** What an HTTP header value may hold: visible ASCII, space and tab. fetch refuses the rest, quoting the value. */
+const HEADER_SAFE = /^[\t\x20-\x7e]*$/;
+
+/** Refuses, before anything is sent, header values a credential made unsendable; the error names the reference only. */
+export function assertHeaderSafe(headers: Record<string, string>, ref: SecretRef, service: string): void {
+  if (Object.values(headers).every((value) => HEADER_SAFE.test(value))) return;
+  throw credentials(
+    FailureCode.CREDENTIALS_INVALID,
+    `The credential in ${ref} holds a line break, a control character or a non-ASCII character, which cannot be sent to ${service} in an HTTP header. Store it again without them.`,
+    { secretRef: ref },
+  );
 }
 
 /** Writes a rotated secret back where it came from (files only: environment variables cannot be updated). */

@@ -1,5 +1,5 @@
 import { inTransaction } from '../db/transaction.js';
-import { FINAL_RUN_STATUSES, isUuid, RunStatus, Step, StepState, UserErrorCode, type UserErrorData } from '../interfaces.js';
+import { FINAL_RUN_STATUSES, isUuid, MAX_LENGTH, RunStatus, Step, StepState, tooLong, UserErrorCode, type UserErrorData } from '../interfaces.js';
 import { wakeCodexLine } from '../jobs/capacity.js';
 import { CANCEL_CHANNEL, QUEUE } from '../jobs/queues.js';
 import { latestAttempts } from './db/attempts.js';
@@ -16,6 +16,8 @@ import { isFinalStep, moveRun, moveStep } from './transitions.js';
  * told to abort its outside calls; it records what already exists outside and undoes what it made.
  */
 export async function cancelRun(svc: Pick<RunServices, 'db' | 'boss'>, runId: string, reason: string | null): Promise<{ run: Run | null; userErrors: UserErrorData[] }> {
+  const long = tooLong('reason', reason, MAX_LENGTH.reason);
+  if (long) return { run: null, userErrors: [long] };
   const outcome = await inTransaction(svc.db, async (tx) => {
     const run = isUuid(runId) ? await lockRun(tx, runId) : null;
     if (!run) return { error: { code: UserErrorCode.NOT_FOUND, field: 'runId', message: `No run ${runId}.` } };

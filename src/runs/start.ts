@@ -2,9 +2,10 @@ import type { App } from '../app.js';
 import { REPOSITORY } from '../credential-sets/store.js';
 import { inTransaction, type Tx } from '../db/transaction.js';
 import { CredentialSet } from '../entities/index.js';
-import { isUuid, RunStatus, Step, UserErrorCode, type UserErrorData } from '../interfaces.js';
+import { isUuid, MAX_LENGTH, RunStatus, Step, tooLong, UserErrorCode, type UserErrorData } from '../interfaces.js';
 import { enqueueStep } from '../jobs/queues.js';
 import type { PgBoss } from 'pg-boss';
+import { isValidBranchName } from '../providers/git/branch-name.js';
 import { isValidFeatureId } from '../speckit/index.js';
 import { activeRunOf, insertRun, runByIdempotencyKey, type NewRun, type Run } from './db/runs.js';
 import { announce } from './events.js';
@@ -29,27 +30,31 @@ export interface StartInput {
 }
 
 /** Notes to Codex: enough for a careful answer, far from a prompt-sized document. */
-export const MAX_NOTES = 20_000;
+export const MAX_NOTES = MAX_LENGTH.notes;
 const PHASE_ID = /^(?:\d+(?:\.\d+)*[a-z]?|[A-Z])$/;
 
-// git check-ref-format, simplified to what a branch name given by a client may contain.
-const BRANCH = /^(?!\/|.*\/\/|.*\.\.|.*@\{|.*\.lock$|.*\/$|.*\.$)[^\x00-\x20~^:?*[\\\x7f]{1,255}$/;
 
 function validate(input: StartInput, credentialSet: CredentialSet | null): UserErrorData[] {
   const errors: UserErrorData[] = [];
   if (!REPOSITORY.test(input.repository)) {
-    errors.push({ code: UserErrorCode.INVALID_REPOSITORY, field: 'repository', message: `"${input.repository}" is not a GitHub owner/name.` });
+    errors.push({ code: UserErrorCode.INVALID_REPOSITORY, field: 'repository', message: `"${input.repository.slice(0, 200)}" is not a GitHub owner/name.` });
   }
   if (input.featureId != null && !isValidFeatureId(input.featureId)) {
     errors.push({
       code: UserErrorCode.INVALID_FEATURE_ID,
       field: 'featureId',
-      message: `"${input.featureId}" is not a Spec Kit feature id (<number>-<kebab-name>, e.g. 001-user-auth, or YYYYMMDD-HHMMSS-<name>).`,
+      message: `"${input.featureId.slice(0, 100)}" is not a Spec Kit feature id (<number>-<kebab-name>, e.g. 001-user-auth, or YYYYMMDD-HHMMSS-<name>).`,
     });
   }
-  if (input.baseBranch != null && !BRANCH.test(input.baseBranch)) {
-    errors.push({ code: UserErrorCode.INVALID_BRANCH, field: 'baseBranch', message: `"${input.baseBranch}" is not a valid branch name.` });
+  if (input.baseBranch != null && (input.baseBranch.length > MAX_LENGTH.branch || !isValidBranchName(input.baseBranch))) {
+    errors.push({
+      code: UserErrorCode.INVALID_BRANCH,
+      field: 'baseBranch',
+      message: `"${input.baseBranch.slice(0, 100)}" is not a branch name (git check-ref-format, no leading "-", at most ${MAX_LENGTH.branch} characters).`,
+    });
   }
+  const environment = tooLong('codexEnvironment', input.codexEnvironment, MAX_LENGTH.codexEnvironment);
+  if (environment) errors.push(environment);
   if (input.bestOfN != null && (!Number.isInteger(input.bestOfN) || input.bestOfN < 1 || input.bestOfN > 4)) {
     errors.push({ code: UserErrorCode.INVALID_BEST_OF_N, field: 'bestOfN', message: 'bestOfN must be 1 to 4 (how many solutions Codex works out).' });
   }
@@ -59,8 +64,8 @@ function validate(input: StartInput, credentialSet: CredentialSet | null): UserE
   if (input.notes != null && (input.notes.trim() === '' || input.notes.length > MAX_NOTES)) {
     errors.push({ code: UserErrorCode.INVALID_NOTES, field: 'notes', message: `notes must be 1 to ${MAX_NOTES} characters.` });
   }
-  if (input.idempotencyKey != null && (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200)) {
-    errors.push({ code: UserErrorCode.INVALID_IDEMPOTENCY_KEY, field: 'idempotencyKey', message: 'idempotencyKey must be 1 to 200 characters.' });
+  if (input.idempotencyKey != null && (input.idempotencyKey.length < 1 || input.idempotencyKey.length > MAX_LENGTH.idempotencyKey)) {
+    errors.push({ code: UserErrorCode.INVALID_IDEMPOTENCY_KEY, field: 'idempotencyKey', message: `idempotencyKey must be 1 to ${MAX_LENGTH.idempotencyKey} characters.` });
   }
   if (!credentialSet) {
     errors.push({ code: UserErrorCode.UNKNOWN_CREDENTIAL_SET, field: 'credentialSetId', message: `No credential set ${input.credentialSetId}.` });

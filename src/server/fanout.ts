@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { createSourceEventStream, execute, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
 import { WebSocket } from 'ws';
 import type { Context } from './context.js';
+import { publicGraphqlError, type ErrorExposure } from './errors.js';
 
 /**
  * Subscription fan-out that does not grow with viewers. The feed hands every subscriber of a run the SAME
@@ -20,6 +21,9 @@ import type { Context } from './context.js';
  * message as a client parses it.
  */
 export class SharedFanout {
+  /** Errors in a shared result are made public once, as every answer's are (no internals unless debugging). */
+  constructor(private readonly exposure: ErrorExposure) {}
+
   /** Executions made for subscription events (the figure that stays flat as subscribers grow). */
   executions = 0;
   private readonly results = new WeakMap<object, Map<string, Promise<FormattedExecutionResult>>>();
@@ -109,7 +113,7 @@ export class SharedFanout {
   private async run(event: unknown, args: ExecutionArgs): Promise<FormattedExecutionResult> {
     this.executions++;
     const { errors, ...rest } = await execute({ ...args, rootValue: event });
-    const formatted: FormattedExecutionResult = { ...rest, ...(errors ? { errors: errors.map((e) => e.toJSON()) } : {}) };
+    const formatted: FormattedExecutionResult = { ...rest, ...(errors ? { errors: errors.map((e) => publicGraphqlError(e.toJSON(), e, this.exposure)) } : {}) };
     this.texts.set(formatted, JSON.stringify(formatted));
     return formatted;
   }

@@ -5,12 +5,15 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
 import type { App } from '../app.js';
 import { isUuid } from '../interfaces.js';
 import { buildAppSchema } from '../schema/build.js';
+import { BODY_LIMIT_BYTES } from '../config.js';
 import type { Principal, TokenStore } from './auth.js';
+import { errorHandler, notFound, publicGraphqlError, sendError, type ErrorExposure } from './errors.js';
+import { graphqlLimits } from './graphql-limits.js';
+import { securityHeaders } from './headers.js';
+import { startSubscriptionSocket } from './socket.js';
 import { createContext, type ApiServices, type Context } from './context.js';
 import { WEB_DIR } from './paths.js';
 import { RunFeed } from '../runs/feed.js';
@@ -31,19 +34,11 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-/** Close codes of the subscription socket, with the reason the client sees. */
-export const CLOSE = {
-  UNAUTHORIZED: { code: 4401, reason: 'Unauthorized: connection_init needs { authorization: "Bearer <token>" } with a valid token' },
-  FORBIDDEN: { code: 4403, reason: 'Forbidden: the token lacks the viewer role' },
-  REVOKED: { code: 4401, reason: 'Unauthorized: the token was revoked' },
-  SHUTDOWN: { code: 1001, reason: 'Server shutting down' },
-} as const;
+export { CLOSE } from './socket.js';
 
 function unauthorized(res: Response): void {
-  res
-    .status(401)
-    .set('WWW-Authenticate', 'Bearer realm="spec-chain"')
-    .json({ errors: [{ message: 'Missing or invalid bearer token: send Authorization: Bearer <token>.', extensions: { code: 'UNAUTHENTICATED' } }] });
+  res.set('WWW-Authenticate', 'Bearer realm="spec-chain"');
+  sendError(res, 401, 'UNAUTHENTICATED', 'Missing or invalid bearer token: send Authorization: Bearer <token>.');
 }
 
 /** The address a client on this machine uses for a server listening on `host:port`. */
@@ -67,40 +62,21 @@ export async function startHttpServer(
   const services: ApiServices = { config: app.config, log: app.log, ds: app.ds, db: app.db, boss: app.boss, feed };
   const web = express();
   const server = createServer(web);
+  const exposure: ErrorExposure = { debug: app.config.debugErrors, log: app.log };
+  const limits = graphqlLimits(app.config.graphqlLimits);
   // Each subscription event executed and serialised once per distinct subscription, whatever the viewers.
-  const fanout = new SharedFanout();
-  const wss = new WebSocketServer({ server, path: '/graphql', WebSocket: fanout.socketClass() });
-  const principals = new WeakMap<object, Principal>();
-  const sockets = new Map<WebSocket, Principal>();
-  // A revoked token (API_TOKENS_FILE reloaded) loses its open subscriptions at once, with the reason.
-  tokens.onChange(() => {
-    for (const [socket, principal] of sockets) {
-      if (!tokens.stillValid(principal)) socket.close(CLOSE.REVOKED.code, CLOSE.REVOKED.reason);
-    }
+  const fanout = new SharedFanout(exposure);
+  const socket = startSubscriptionSocket({
+    server,
+    schema,
+    tokens,
+    limits,
+    socketLimits: app.config.socketLimits,
+    exposure,
+    log: app.log,
+    context: (principal): Context => createContext(services, principal),
+    fanout,
   });
-  const wsServer = useServer<Record<string, unknown>, { principal?: Principal }>(
-    {
-      schema,
-      subscribe: fanout.subscribe,
-      onNext: fanout.onNext,
-      jsonMessageReplacer: fanout.replacer,
-      onConnect: (ctx) => {
-        const principal = tokens.authenticate(ctx.connectionParams?.authorization);
-        if (!principal) {
-          ctx.extra.socket.close(CLOSE.UNAUTHORIZED.code, CLOSE.UNAUTHORIZED.reason);
-          return false;
-        }
-        principals.set(ctx.extra, principal);
-        const socket = ctx.extra.socket;
-        sockets.set(socket, principal);
-        socket.once('close', () => sockets.delete(socket));
-        app.log.info({ transport: 'ws', role: principal.role, token: principal.tokenId }, 'subscription connection');
-        return true;
-      },
-      context: (ctx): Context => createContext(services, principals.get(ctx.extra)!),
-    },
-    wss,
-  );
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -108,6 +84,10 @@ export async function startHttpServer(
     // Apollo would stop itself on SIGINT/SIGTERM and then re-raise the signal, killing the process before
     // the queue, the database and the embedded PostgreSQL are stopped; start.ts shuts down in order.
     stopOnTerminationSignals: false,
+    parseOptions: limits.parseOptions,
+    validationRules: limits.validationRules,
+    includeStacktraceInErrorResponses: app.config.debugErrors,
+    formatError: (formatted, error) => publicGraphqlError(formatted, error, exposure),
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server }), ApolloServerPluginLandingPageDisabled()],
     logger: {
       debug: (m) => app.log.debug(m),
@@ -117,6 +97,9 @@ export async function startHttpServer(
     },
   });
   await apollo.start();
+
+  web.disable('x-powered-by');
+  web.use(securityHeaders());
 
   // One log line per request: method, path, status, time, role; never headers or bodies.
   web.use((req: Request, res: Response, next: NextFunction) => {
@@ -154,13 +137,14 @@ export async function startHttpServer(
 
   web.use(
     '/graphql',
-    express.json({ limit: '2mb' }),
+    // The token first: nothing of a request without one is read.
     (req: Request, res: Response, next: NextFunction) => {
       const principal = tokens.authenticate(req.headers.authorization);
       if (!principal) return unauthorized(res);
       res.locals.principal = principal;
       next();
     },
+    express.json({ limit: BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, { context: async ({ res }) => createContext(services, res.locals.principal as Principal) }),
   );
 
@@ -183,11 +167,11 @@ export async function startHttpServer(
     const [runId, artifactId] = [String(req.params.runId), String(req.params.artifactId)];
     const artifact = isUuid(runId) && isUuid(artifactId) ? await findArtifact(app.db, runId, artifactId) : null;
     if (!artifact || /^https?:\/\//.test(artifact.location)) {
-      res.status(404).json({ error: 'no stored artifact with that id for that run' });
+      sendError(res, 404, 'NOT_FOUND', 'No stored artifact with that id for that run.');
       return;
     }
     if (!artifact.stored) {
-      res.status(410).json({ error: 'the artifact was recorded by an older version whose file was not found when its folder was imported' });
+      sendError(res, 410, 'GONE', 'The artifact was recorded by an older version whose file was not found when its folder was imported.');
       return;
     }
     // Streamed chunk by chunk from PostgreSQL, waiting for the client to take each one.
@@ -212,13 +196,15 @@ export async function startHttpServer(
   // The run pages are one built page; the browser reads the run id from the path.
   web.get(['/runs', '/runs/:runId'], (_req, res) => {
     res.sendFile(join(WEB_DIR, 'runs.html'), (err) => {
-      if (err) res.status(404).send('run pages are not built: run npm run build');
+      if (err) sendError(res, 404, 'NOT_FOUND', 'The run pages are not built: run npm run build.');
     });
   });
 
   for (const [prefix, handler] of Object.entries(options.mounts ?? {})) web.use(prefix, (req, res) => handler(req, res));
 
   web.use(express.static(WEB_DIR, { index: 'index.html', fallthrough: true }));
+  web.use(notFound);
+  web.use(errorHandler(exposure));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -235,8 +221,7 @@ export async function startHttpServer(
     feed,
     fanout,
     close: async () => {
-      for (const client of wss.clients) client.close(CLOSE.SHUTDOWN.code, CLOSE.SHUTDOWN.reason);
-      await wsServer.dispose();
+      await socket.close();
       await feed.stop();
       await apollo.stop();
       server.closeAllConnections();

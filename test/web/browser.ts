@@ -59,6 +59,8 @@ export interface RecordedPage {
   urls: URL[];
   /** Answers with a status of 400 or more (`<status> <path>`), e.g. a missing favicon or a refused request. */
   failures: string[];
+  /** What the browser refused under the service's Content-Security-Policy (its console says so). */
+  cspViolations: string[];
 }
 
 export interface Browser {
@@ -97,6 +99,10 @@ export async function launchBrowser(): Promise<Browser> {
       const page = await context.newPage();
       const urls: URL[] = [];
       const failures: string[] = [];
+      const cspViolations: string[] = [];
+      page.on('console', (message) => {
+        if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+      });
       page.on('request', (request) => urls.push(new URL(request.url())));
       page.on('response', (response) => {
         if (response.status() >= 400) failures.push(`${response.status()} ${new URL(response.url()).pathname}`);
@@ -105,7 +111,7 @@ export async function launchBrowser(): Promise<Browser> {
       if (options.token) await page.addInitScript(([key, token]) => localStorage.setItem(key!, token!), [TOKEN_KEY, options.token]);
       await options.prepare?.(page);
       await page.goto(url);
-      return { page, urls, failures };
+      return { page, urls, failures, cspViolations };
     },
     async screenshot(page, name) {
       const dir = process.env.SCREENSHOT_DIR;

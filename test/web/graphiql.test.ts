@@ -24,7 +24,7 @@ const responseText = async (page: Page) =>
   (await page.locator('.graphiql-response').innerText()).replace(/\u00a0/g, ' ');
 
 test('GraphiQL renders from loopback only and runs the default query with the token', async () => {
-  const { page, urls } = await browser.open(`${world.svc.url}/`);
+  const { page, urls, cspViolations } = await browser.open(`${world.svc.url}/`);
   await useToken(page, TOKENS.viewer);
   await expect.poll(() => page.locator('.graphiql-query-editor').innerText(), { timeout: 15_000 }).toContain('totalCount');
   await page.getByRole('button', { name: /execute query/i }).click();
@@ -34,6 +34,8 @@ test('GraphiQL renders from loopback only and runs the default query with the to
   expect(urls.length).toBeGreaterThan(5);
   expect(networkHosts(urls)).toContain('http://127.0.0.1');
   expect(networkHosts(urls).filter((host) => !LOOPBACK.test(host))).toEqual([]);
+  // The editor, its workers and its styles all work under the service's Content-Security-Policy.
+  expect(cspViolations).toEqual([]);
   await page.close();
 });
 
@@ -62,7 +64,7 @@ test('a subscription runs from GraphiQL over the WebSocket with the token and sh
   const { run } = await world.start();
   const query = `subscription Watch($runId: ID!) { runUpdated(runId: $runId, afterVersion: 0) { version event { to } run { status } } }`;
   const link = `${world.svc.url}/?${new URLSearchParams({ query, variables: JSON.stringify({ runId: run.id }) })}`;
-  const { page, urls } = await browser.open(link);
+  const { page, urls, cspViolations } = await browser.open(link);
   await useToken(page, TOKENS.viewer);
   // The linked operation opens in its own tab once the editor has loaded; executing earlier runs nothing.
   await expect.poll(() => page.locator('.graphiql-query-editor').innerText(), { timeout: 15_000 }).toContain('runUpdated');
@@ -76,6 +78,7 @@ test('a subscription runs from GraphiQL over the WebSocket with the token and sh
   await browser.screenshot(page, 'graphiql-subscription');
   expect(networkHosts(urls)).toContain('ws://127.0.0.1');
   expect(networkHosts(urls).filter((host) => !LOOPBACK.test(host))).toEqual([]);
+  expect(cspViolations).toEqual([]);
   await page.close();
 });
 

@@ -52,7 +52,7 @@ test('the run page follows a sandbox run from QUEUED to SUCCEEDED live, without 
   const { run } = await world.start();
   expect(run.status).toBe('QUEUED');
 
-  const { page, urls } = await browser.open(`${world.svc.url}/runs/${run.id}`, { token: TOKENS.viewer });
+  const { page, urls, cspViolations } = await browser.open(`${world.svc.url}/runs/${run.id}`, { token: TOKENS.viewer });
   await expect.poll(() => text(page, '#live')).toMatch(/^Live/);
   expect(await runStatus(page)).toBe('QUEUED');
   expect(await timeline(page)).toBe('DISCOVER:QUEUED SUBMIT:PENDING APPLY:PENDING PUBLISH:PENDING FINALIZE:PENDING');
@@ -90,6 +90,7 @@ test('the run page follows a sandbox run from QUEUED to SUCCEEDED live, without 
   expect(asked.map((r) => [new URL(r.url()).pathname, r.headers().authorization])).toEqual([[patch.url, `Bearer ${TOKENS.viewer}`]]);
   expect(urls.filter((u) => u.href.includes(TOKENS.viewer))).toEqual([]);
   expect(networkHosts(urls)).toEqual(['http://127.0.0.1', 'ws://127.0.0.1']);
+  expect(cspViolations).toEqual([]);
   await page.close();
 });
 
@@ -190,7 +191,7 @@ test('a viewer token is told the retry needs the operator role', async () => {
 
 test('the runs list shows runs newest first, starts a run from the form, reports userErrors, and updates live', async () => {
   await startWorkers();
-  const { page, urls } = await browser.open(`${world.svc.url}/runs`, { token: TOKENS.operator });
+  const { page, urls, cspViolations } = await browser.open(`${world.svc.url}/runs`, { token: TOKENS.operator });
   await expect.poll(() => text(page, '#live')).toMatch(/^Live/);
   const listed = () => page.$$eval('table.runs tbody tr', (rows) => rows.map((r) => (r as HTMLElement).dataset.run));
   const api = await world.svc.app.ds.query('SELECT id FROM spec_workflow_run ORDER BY created_at DESC, id DESC');
@@ -219,6 +220,7 @@ test('the runs list shows runs newest first, starts a run from the form, reports
   expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
   await browser.screenshot(page, 'runs-list');
   expect(networkHosts(urls)).toEqual(['http://127.0.0.1', 'ws://127.0.0.1']);
+  expect(cspViolations).toEqual([]);
   await page.close();
 });
 

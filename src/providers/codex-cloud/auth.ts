@@ -1,5 +1,6 @@
 import { FailureCode } from '../../interfaces.js';
 import { credentials } from '../errors.js';
+import { rememberSecret } from '../redact.js';
 import { readSecret, writeSecret, type SecretRef } from '../secrets.js';
 import { exchange, failureFromAnswer, parseJson, type FailureContext } from './http.js';
 
@@ -135,6 +136,11 @@ export function createCodexAuth(options: CodexAuthOptions): CodexAuth {
   const { ref, authUrl, userAgent } = options;
   const skewMs = options.refreshSkewMs ?? 60_000;
   const seen = new Set<string>();
+  // Every token of the sign-in, as read or refreshed, is known to the one redaction as well.
+  const remember = (token: string) => {
+    seen.add(token);
+    rememberSecret(token);
+  };
   let cached: CodexCredentials | null = null;
   const context = (operation: string): FailureContext => ({ operation, secretRef: ref, known: [...seen] });
 
@@ -146,11 +152,11 @@ export function createCodexAuth(options: CodexAuthOptions): CodexAuth {
   async function load(): Promise<Secret> {
     const secret = parseSecret(unwritableRotations.get(ref) ?? (await readSecret(ref)), ref);
     if (secret.kind === 'chatgpt') {
-      seen.add(secret.accessToken);
-      if (secret.refreshToken) seen.add(secret.refreshToken);
-      if (secret.file.tokens.id_token) seen.add(secret.file.tokens.id_token);
+      remember(secret.accessToken);
+      if (secret.refreshToken) remember(secret.refreshToken);
+      if (secret.file.tokens.id_token) remember(secret.file.tokens.id_token);
     } else {
-      seen.add(secret.token);
+      remember(secret.token);
     }
     return secret;
   }
@@ -229,6 +235,7 @@ export function createCodexAuth(options: CodexAuthOptions): CodexAuth {
       if (typeof tokens.access_token !== 'string' || tokens.access_token === '') {
         throw credentials(FailureCode.CREDENTIALS_INVALID, `Refreshing the ChatGPT sign-in in ${ref} returned no access token.`, { secretRef: ref });
       }
+      for (const token of [tokens.access_token, tokens.id_token, tokens.refresh_token]) if (typeof token === 'string' && token) remember(token);
       const next: AuthFile = {
         ...latest.file,
         tokens: {

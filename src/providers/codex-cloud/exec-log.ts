@@ -1,6 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
 import type { TaskSnapshot } from './types.js';
 
 /**

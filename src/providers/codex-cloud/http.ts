@@ -1,6 +1,7 @@
 import { FailureCode } from '../../interfaces.js';
 import { credentials, permanent, transient, type ProviderError } from '../errors.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
+import { assertHeaderSafe } from '../secrets.js';
 
 export interface HttpAnswer {
   status: number;
@@ -30,6 +31,7 @@ export async function exchange(
   timeoutMs = DEFAULT_TIMEOUT_MS,
 ): Promise<HttpAnswer> {
   signal?.throwIfAborted();
+  assertHeaderSafe(init.headers, context.secretRef, 'Codex Cloud');
   const timeout = AbortSignal.timeout(timeoutMs);
   try {
     const response = await fetch(url, { ...init, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });

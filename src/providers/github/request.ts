@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { graphql } from '@octokit/graphql';
 import { FailureCode, Service } from '../../interfaces.js';
 import { ofService, transient } from '../errors.js';
+import { redactSecrets } from '../redact.js';
+import { assertHeaderSafe } from '../secrets.js';
 import { classifyGitHubError, requestedWaitMs, type ResponseHeaders } from './classify.js';
 
 export interface GitHubConnection {
@@ -91,7 +93,7 @@ export function createSend(connection: GitHubConnection): Send {
   const timeoutMs = connection.timeoutMs ?? 30_000;
   const interval = connection.mutationIntervalMs ?? 1000;
   const limits = connection.limits ?? processTokenLimits(baseUrl, connection.limitsKey ?? token);
-  const redact = (text: string) => (token.length >= 4 ? text.split(token).join('[redacted]') : text);
+  const redact = (text: string) => redactSecrets(text, [token]);
 
   // Read the rate-limit headers of every answer, successful or not.
   const fetchRecording: typeof fetch = async (input, init) => {
@@ -117,6 +119,7 @@ export function createSend(connection: GitHubConnection): Send {
       });
     }
     if (blocked > 0) await sleep(blocked, undefined, { signal });
+    assertHeaderSafe({ authorization: `token ${token}` }, tokenRef ?? 'the GitHub token', 'GitHub');
     const timeout = AbortSignal.timeout(timeoutMs);
     try {
       return await client<T>(document, {
