@@ -100,7 +100,7 @@ describe('artifacts in PostgreSQL', () => {
     expect(imported.body.toString()).toBe('kept by an older version\n');
     const gone = await download(world, `/artifacts/${run.id}/${ids[1]}`);
     expect(gone.status).toBe(410);
-    expect(JSON.parse(gone.body.toString()).error).toMatch(/older version/);
+    expect(JSON.parse(gone.body.toString()).errors[0]).toMatchObject({ message: expect.stringMatching(/older version/), extensions: { code: 'GONE' } });
     const shown = (await world.run(run.id)).artifacts.find((a: any) => a.url.endsWith(ids[0]!));
     expect(shown).toMatchObject({ size: 25, sha256: sha256('kept by an older version\n') });
   }, 120_000);
