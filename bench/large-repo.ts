@@ -159,10 +159,11 @@ export async function linkRepository(cached: string, gitRoot: string, owner: str
  * in one commit made with fast-import (no clone, whatever the repository's size), so as many runs can
  * be in flight at once (one active run per feature). Returns the feature ids.
  */
-export async function addFeatures(bare: string, options: { base: string; branch: string; source: string; count: number }): Promise<string[]> {
+export async function addFeatures(bare: string, options: { base: string; branch: string; source: string; count: number; first?: number }): Promise<string[]> {
   const { stdout: tasks } = await git(['show', `${options.base}:specs/${options.source}/tasks.md`], bare);
   const { stdout: baseSha } = await git(['rev-parse', `${options.base}^{commit}`], bare);
-  const features = Array.from({ length: options.count }, (_, i) => `${i + 100}-bench-${i}`);
+  const first = options.first ?? 100;
+  const features = Array.from({ length: options.count }, (_, i) => `${i + first}-bench-${i + first}`);
   const body = Buffer.from(tasks);
   const message = `${options.count} features for the chain benchmark\n`;
   const parts: (string | Buffer)[] = [

@@ -199,7 +199,8 @@ export async function runStepJob(
     });
     outcome = { result };
   } catch (error) {
-    outcome = { error: signal.aborted && !(error instanceof ProviderError) ? abortReason(signal, policy) : error };
+    // A hand-over wins over whatever error the aborted call was turned into (a provider's own wrapping).
+    outcome = { error: handOver.signal.aborted ? handOver.signal.reason : signal.aborted && !(error instanceof ProviderError) ? abortReason(signal, policy) : error };
   } finally {
     clearInterval(heartbeat);
     inFlight.delete(run.id);
