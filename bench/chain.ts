@@ -114,7 +114,7 @@ export async function benchChain(server: BenchServer, log: Logger): Promise<stri
     ...big.notes,
     `- spec-chain: start = before the \`startSpecPhase\` POST; end = arrival of the run's SUCCEEDED transition at a ` +
       '`runUpdated` subscriber (graphql-ws, subscribed as soon as the mutation answered), so the end is the push itself. ' +
-      'One-at-a-time runs are all of feature 001-greeting (a second active run of a feature is refused `RUN_ACTIVE`); ' +
+      'One-at-a-time runs each have a feature of their own, a copy of 001-greeting on a branch of 100 such copies (a published phase waits in review, so a second run of it would end IN_REVIEW at discovery); ' +
       `the ${inFlight} in flight are one run per feature on a branch with ${inFlight} copies of its tasks.md.`,
     '- Emulators: `GITHUB_MUTATION_INTERVAL_MS=0`, `CODEX_POLL_INTERVAL_SECONDS=1`; the Codex emulator answers READY on the ' +
       'first poll with a fixed diff (a function added to src/widgets.js, a new src/greeting.js), so no poll wait happens and apply never ' +

@@ -48,16 +48,16 @@ export class ArtifactStore {
     return { kind, location: `${runId}/${name}`, contentType, content: Buffer.from(content), append: true, maxBytes: this.maxBytes };
   }
 
-  /** A stored artifact's whole contents (the patch publish commits), or an error naming what is missing. */
+  /** A stored artifact's whole contents (the patch publish commits), in one query, or an error naming what is missing. */
   async read(runId: string, name: string): Promise<Buffer> {
-    const { rows } = await this.db.query<{ id: string }>(
-      'SELECT id FROM workflow_artifact WHERE run_id = $1 AND location = $2 AND stored ORDER BY created_at DESC LIMIT 1',
+    const { rows } = await this.db.query<{ data: Buffer }>(
+      `SELECT c.data FROM artifact_chunk c
+        WHERE c.artifact_id = (SELECT id FROM workflow_artifact WHERE run_id = $1 AND location = $2 AND stored ORDER BY created_at DESC LIMIT 1)
+        ORDER BY c.seq`,
       [runId, `${runId}/${name}`],
     );
-    if (!rows[0]) throw new Error(`run ${runId} has no stored artifact ${name}`);
-    const parts: Buffer[] = [];
-    for await (const chunk of artifactChunks(this.db, rows[0].id)) parts.push(chunk);
-    return Buffer.concat(parts);
+    if (!rows.length) throw new Error(`run ${runId} has no stored artifact ${name}`);
+    return Buffer.concat(rows.map((r) => r.data));
   }
 }
 
