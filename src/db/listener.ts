@@ -5,6 +5,8 @@ type Handler = (payload: string) => void;
 
 const FIRST_RETRY_MS = 100;
 const LONGEST_RETRY_MS = 5000;
+/** A connect that gets no answer (a server stopping or starting under load) is given up and tried again. */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
  * One dedicated connection holding LISTEN for a process, whatever happens to the database. A single
@@ -21,6 +23,8 @@ export class Listener {
   private reconnecting: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private wake: (() => void) | null = null;
+  /** Clients that ended before they became the current one: a connect that lost its connection on the way. */
+  private readonly lost = new WeakSet<pg.Client>();
 
   constructor(
     private readonly url: string,
@@ -28,7 +32,7 @@ export class Listener {
   ) {}
 
   async start(): Promise<void> {
-    this.client = await this.connect();
+    this.client = this.alive(await this.connect());
   }
 
   on(channel: string, handler: Handler): () => void {
@@ -54,7 +58,7 @@ export class Listener {
 
   /** Connects one client with every LISTEN in place; a client that fails on the way is ended, never kept. */
   private async connect(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'spec-chain-listener', keepAlive: true });
+    const client = new pg.Client({ connectionString: this.url, application_name: 'spec-chain-listener', keepAlive: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
     client.on('notification', (n) => {
       for (const h of this.handlers.get(n.channel) ?? []) h(n.payload ?? '');
     });
@@ -76,7 +80,11 @@ export class Listener {
 
   /** The current client went away: end it for good and start the reconnect loop unless one runs. */
   private dropped(client: pg.Client): void {
-    if (this.client !== client) return;
+    if (this.client !== client) {
+      // Not current yet: whoever is connecting it finds it lost and tries again.
+      this.lost.add(client);
+      return;
+    }
     this.client = null;
     void client.end().catch(() => {});
     if (!this.closed) this.reconnecting ??= this.reconnect().finally(() => (this.reconnecting = null));
@@ -88,7 +96,7 @@ export class Listener {
       await this.sleep(base * (0.5 + Math.random()));
       if (this.closed) return;
       try {
-        const client = await this.connect();
+        const client = this.alive(await this.connect());
         if (this.closed) {
           await client.end().catch(() => {});
           return;
@@ -101,6 +109,16 @@ export class Listener {
         this.log.warn({ err: { message: (err as Error).message }, failures: failures + 1 }, 'listener reconnect failed');
       }
     }
+  }
+
+  /**
+   * The connection may have ended between its connect and now (the database restarting again): such a
+   * client never becomes current, or nothing would notice it is gone and the listener would stay deaf.
+   */
+  private alive(client: pg.Client): pg.Client {
+    if (!this.lost.has(client)) return client;
+    void client.end().catch(() => {});
+    throw new Error('the listener connection ended as it was being set up');
   }
 
   private sleep(ms: number): Promise<void> {

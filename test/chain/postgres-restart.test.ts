@@ -86,6 +86,8 @@ test('four PostgreSQL restarts under one serve and two work processes: one liste
 
   for (let i = 1; i <= 4; i++) {
     await restart(port);
+    // A process that died would be one listener short: say which, with what it printed.
+    for (const child of children) expect(child.exitCode, (child as ReturnType<typeof spawnCli>).output().slice(-3000)).toBeNull();
     await expect.poll(async () => (await connections(server!.adminUrl))['spec-chain-listener'], { timeout: 60_000 }).toBe(expected);
     // Settled, not still climbing: a second look a few seconds later sees the same count.
     await new Promise((r) => setTimeout(r, 3000));
