@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { discover } from '../../src/speckit/index.js';
@@ -66,7 +65,7 @@ test('a construct over the reader\'s limits ends at once as SPEC_TOO_COMPLEX, na
 });
 
 test('DISCOVER of a repository whose tasks.md is hostile fails the run cleanly with SPEC_TOO_COMPLEX and the file and line', async () => {
-  const bare = join(world.sandbox.gitRoot, 'sandbox', 'widgets.git');
+  const bare = world.demoRepository;
   await pushBranchWith(bare, 'hostile', { 'specs/001-greeting/tasks.md': nested });
   await pushBranchWith(bare, 'hostile-slow', { 'specs/001-greeting/tasks.md': slow(1_000_000) });
   for (const [branch, construct] of [['hostile', /nested block quotes or lists/], ['hostile-slow', new RegExp(`over ${BUDGET_MS} ms`)]] as const) {

@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { addFeatures } from '../support/repo.js';
 import { exited, spawnCli } from '../support/processes.js';
@@ -85,7 +84,7 @@ describe('maxConcurrentCodexTasks', () => {
   let features: string[];
   beforeAll(async () => {
     world = await startWorld({ env: { WORKER_CONCURRENCY: '8' } });
-    features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 12);
+    features = await addFeatures(world.demoRepository, 12);
   });
   afterAll(async () => world?.close());
 
@@ -104,7 +103,7 @@ describe('maxConcurrentCodexTasks with two worker processes', () => {
   const children: ChildProcess[] = [];
   beforeAll(async () => {
     world = await startWorld({ workers: false });
-    features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 12, 200);
+    features = await addFeatures(world.demoRepository, 12, 200);
     for (let i = 0; i < 2; i++) children.push(spawnCli('work', { ...world.env, DATABASE_URL: world.databaseUrl, WORKER_CONCURRENCY: '8' }));
   });
   afterAll(async () => {
@@ -129,7 +128,7 @@ describe('limits shared by everyone using a credential', () => {
   let features: string[];
   beforeAll(async () => {
     world = await startWorld();
-    features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 4, 300);
+    features = await addFeatures(world.demoRepository, 4, 300);
   });
   afterEach(() => world.sandbox.github.reset());
   afterAll(async () => world?.close());
@@ -168,7 +167,7 @@ describe('one GitHub token, two worker processes', () => {
   const children: ChildProcess[] = [];
   beforeAll(async () => {
     world = await startWorld({ workers: false });
-    features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 6, 400);
+    features = await addFeatures(world.demoRepository, 6, 400);
     for (let i = 0; i < 2; i++) children.push(spawnCli('work', { ...world.env, DATABASE_URL: world.databaseUrl, GITHUB_MUTATION_INTERVAL_MS: '1000' }));
   });
   afterAll(async () => {

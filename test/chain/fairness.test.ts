@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { addFeatures } from '../support/repo.js';
 import { startWorld, type World } from '../support/world.js';
@@ -11,7 +10,7 @@ let features: string[];
 beforeAll(async () => {
   // Two jobs per queue at once: a backlog of 50 runs is many rounds deep at every step.
   world = await startWorld({ env: { WORKER_CONCURRENCY: '2' } });
-  features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 51, 500);
+  features = await addFeatures(world.demoRepository, 51, 500);
 });
 afterAll(async () => world?.close());
 

@@ -76,7 +76,7 @@ function holdApplyFetch(runId: () => string | undefined): { reached: Promise<voi
  * its blob, so apply has to fetch it (and can be held there).
  */
 async function appendTo(path: string): Promise<string> {
-  const before = await fileAt(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), 'main', path);
+  const before = await fileAt(world.demoRepository, 'main', path);
   return makeDiff({ [path]: before }, { [path]: `${before}# one more line\n` });
 }
 

@@ -59,7 +59,7 @@ const publishPayload = async (runId: string) =>
 
 beforeAll(async () => {
   world = await startWorld({ logLines, env: { LOG_LEVEL: 'info' } });
-  bare = join(world.sandbox.gitRoot, 'sandbox', 'widgets.git');
+  bare = world.demoRepository;
   appSetId = await world.addCredentialSet('app', appFields());
 });
 afterAll(async () => world?.close());

@@ -59,7 +59,7 @@ describe('two serve and three work processes, each with its own data folder', ()
 
   beforeAll(async () => {
     world = await startWorld({ workers: false });
-    features = await addFeatures(join(world.sandbox.gitRoot, 'sandbox', 'widgets.git'), RUNS, 700);
+    features = await addFeatures(world.demoRepository, RUNS, 700);
     await world.svc.app.db.query('UPDATE credential_set SET max_concurrent_codex_tasks = $1 WHERE id = $2', [RUNS, world.credentialSetId]);
     for (let i = 0; i < 2; i++) {
       const port = await freePort();

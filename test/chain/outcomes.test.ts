@@ -1,5 +1,4 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { branchesOf, fileAt, pushBranchWith } from '../support/repo.js';
 import { gql, TOKENS } from '../support/service.js';
@@ -9,7 +8,7 @@ let world: World;
 let bare: string;
 beforeAll(async () => {
   world = await startWorld();
-  bare = join(world.sandbox.gitRoot, 'sandbox', 'widgets.git');
+  bare = world.demoRepository;
 });
 afterAll(async () => world?.close());
 

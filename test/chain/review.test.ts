@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { branchesOf, fileAt, parentsOf, pushCommitTo, revParse } from '../support/repo.js';
 import { gql, TOKENS } from '../support/service.js';
@@ -55,7 +54,7 @@ describe('stacked phases and notes', () => {
   let bare: string;
   beforeAll(async () => {
     world = await startWorld();
-    bare = join(world.sandbox.gitRoot, 'sandbox', 'widgets.git');
+    bare = world.demoRepository;
   });
   afterAll(async () => world?.close());
 

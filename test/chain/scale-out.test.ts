@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { exited, spawnCli } from '../support/processes.js';
 import { fileAt, pushBranchWith } from '../support/repo.js';
@@ -21,7 +20,7 @@ afterAll(async () => {
 });
 
 test(`two worker processes, ${RUNS} concurrent runs: every step of every run ran exactly once`, async () => {
-  const bare = join(world.sandbox.gitRoot, 'sandbox', 'widgets.git');
+  const bare = world.demoRepository;
   const tasks = await fileAt(bare, 'main', 'specs/001-greeting/tasks.md');
   const features = Array.from({ length: RUNS }, (_, i) => `${String(i + 100).padStart(3, '0')}-load-${i}`);
   await pushBranchWith(bare, 'many', Object.fromEntries(features.map((f) => [`specs/${f}/tasks.md`, tasks])));

@@ -25,6 +25,8 @@ export interface World {
   svc: TestService;
   sandbox: Sandbox;
   dir: string;
+  /** The demo repository's bare repository (sandbox/widgets), where tests push as GitHub users would. */
+  demoRepository: string;
   credentialSetId: string;
   env: Record<string, string>;
   databaseUrl: string;
@@ -73,6 +75,7 @@ export async function startWorld(
     svc,
     sandbox,
     dir,
+    demoRepository: join(sandbox.gitRoot, 'sandbox', 'widgets.git'),
     credentialSetId,
     env,
     databaseUrl: db.url,
@@ -106,7 +109,7 @@ export async function startWorld(
     freshFeature() {
       // One push to main at a time: two at once would race for its tip.
       const number = nextFeature++;
-      const added = pushing.then(() => addFeatures(join(sandbox.gitRoot, 'sandbox', 'widgets.git'), 1, number));
+      const added = pushing.then(() => addFeatures(world.demoRepository, 1, number));
       pushing = added.catch(() => []);
       return added.then((ids) => ids[0]!);
     },

@@ -330,16 +330,10 @@ export async function startCodexEmulator(options: CodexEmulatorOptions): Promise
     }
     if (url.pathname.startsWith('/_emulator/')) return control(req, res, url.pathname, body);
     record(req, url, body);
-    const slow = slowAnswers.find((e) => (!e.method || e.method === req.method) && (!e.pathPrefix || url.pathname.startsWith(e.pathPrefix)));
-    if (slow) {
-      slow.remaining -= 1;
-      if (slow.remaining <= 0) slowAnswers.splice(slowAnswers.indexOf(slow), 1);
-      await new Promise((r) => setTimeout(r, slow.delayMs));
-    }
-    const injected = httpErrors.find((e) => (!e.method || e.method === req.method) && (!e.path || e.path === url.pathname));
+    const slow = takeScripted(slowAnswers, (e) => (!e.method || e.method === req.method) && (!e.pathPrefix || url.pathname.startsWith(e.pathPrefix)));
+    if (slow) await new Promise((r) => setTimeout(r, slow.delayMs));
+    const injected = takeScripted(httpErrors, (e) => (!e.method || e.method === req.method) && (!e.path || e.path === url.pathname));
     if (injected) {
-      injected.remaining -= 1;
-      if (injected.remaining <= 0) httpErrors.splice(httpErrors.indexOf(injected), 1);
       const headers: Record<string, string> = injected.retryAfterSeconds !== undefined ? { 'retry-after': String(injected.retryAfterSeconds) } : {};
       return send(res, injected.status, { detail: injected.message ?? `Emulated HTTP ${injected.status}.` }, headers);
     }
@@ -428,4 +422,13 @@ function userPrompt(items: unknown[]): string {
     if (item?.type === 'message') return (item.content ?? []).map((c) => c.text ?? '').join('\n');
   }
   return '';
+}
+
+/** The first scripted answer `matches` picks, counted down and dropped once it has been given `count` times. */
+function takeScripted<T extends { remaining: number }>(list: T[], matches: (entry: T) => boolean): T | undefined {
+  const entry = list.find(matches);
+  if (!entry) return undefined;
+  entry.remaining -= 1;
+  if (entry.remaining <= 0) list.splice(list.indexOf(entry), 1);
+  return entry;
 }
