@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../src/log.js';
+import { createLogger, type Logger } from '../src/log.js';
 import { benchArtifacts } from './artifacts.js';
 import { benchChain } from './chain.js';
-import { benchServer } from './database.js';
+import { benchServer, type BenchServer } from './database.js';
 import { LOG_LEVEL } from './service.js';
 import { benchHostileMarkdown } from './hostile-markdown.js';
 import { benchSpeckit } from './speckit.js';
@@ -19,7 +19,24 @@ const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_MINUTES ?? 90) * 60_000;
 
 const load = () => os.loadavg().map((n) => n.toFixed(2)).join(' / ');
 
+/** Every benchmark, in the order RESULTS.md lists them; `npm run bench -- <name> …` runs only those named (and prints them). */
+const BENCHES: [string, (server: BenchServer, log: Logger) => Promise<string>][] = [
+  ['speckit', () => benchSpeckit()],
+  ['hostile-markdown', () => benchHostileMarkdown()],
+  ['chain', (server, log) => benchChain(server, log)],
+  ['subscriptions', (server) => benchSubscriptions(server)],
+  ['artifacts', (server) => benchArtifacts(server)],
+  ['startup', () => benchStartup()],
+];
+
+function choose(names: string[]): typeof BENCHES {
+  const unknown = names.filter((name) => !BENCHES.some(([known]) => known === name));
+  if (unknown.length) throw new Error(`no benchmark named ${unknown.join(', ')}; there are ${BENCHES.map(([name]) => name).join(', ')}`);
+  return names.length ? BENCHES.filter(([name]) => names.includes(name)) : BENCHES;
+}
+
 async function main(): Promise<void> {
+  const chosen = choose(process.argv.slice(2));
   const log = createLogger(LOG_LEVEL, process.stderr);
   const server = await benchServer(log);
   const startLoad = load();
@@ -31,14 +48,13 @@ async function main(): Promise<void> {
     process.stdout.write(`${section}\n`);
   };
   try {
-    print(await benchSpeckit());
-    print(await benchHostileMarkdown());
-    print(await benchChain(server, log));
-    print(await benchSubscriptions(server));
-    print(await benchArtifacts(server));
-    print(await benchStartup());
+    for (const [, bench] of chosen) print(await bench(server, log));
   } finally {
     await server.stop();
+  }
+  if (chosen.length < BENCHES.length) {
+    process.stdout.write(`only ${chosen.map(([name]) => name).join(', ')}: ${RESULTS} left as it was\n`);
+    return;
   }
   const endLoad = load();
   const busy = Math.max(...os.loadavg()) > cpus.length;

@@ -1,6 +1,8 @@
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Tx } from '../src/db/transaction.js';
 import { Step, StepState } from '../src/interfaces.js';
 import { announce } from '../src/runs/events.js';
@@ -8,7 +10,8 @@ import { noteStep } from '../src/runs/transitions.js';
 import { freshDatabase, type BenchServer } from './database.js';
 import { startNaiveFeed } from './naive-feed.js';
 import { countQueries } from './query-count.js';
-import { benchRun, SocketPool, startService } from './service.js';
+import { benchRun, startService } from './service.js';
+import type { SubscribersReport, SubscribersRequest } from './subscribers.js';
 import { ms, percentile, ratio, until } from './stats.js';
 
 /** The same document for both servers: what a run page's live view asks for. */
@@ -38,6 +41,9 @@ function subscriberCounts(): number[] {
 interface Pass {
   p50: number;
   p99: number;
+  /** Per transition, the first and the last subscriber's arrival (p50 over transitions): where a transition's time goes. */
+  firstP50: number;
+  lastP50: number;
   queriesPerTransition: number;
   /** Executions of the subscription's selection per transition (spec-chain only: one per distinct subscription). */
   executionsPerTransition: number | null;
@@ -54,57 +60,115 @@ interface Feed {
   executions?: () => number;
 }
 
+interface Waiter {
+  resolve(at: number[]): void;
+  reject(err: Error): void;
+}
+
+/** The subscribers' process (bench/subscribers.ts): each transition's arrivals as it reports them. */
+class Subscribers {
+  private readonly child: ChildProcess = fork(fileURLToPath(new URL('./subscribers.js', import.meta.url)), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  private readonly waiting = new Map<number, Waiter>();
+  private failure: Error | null = null;
+  private closed: (() => void) | null = null;
+
+  constructor() {
+    this.child.on('message', (message: SubscribersReport) => {
+      if (message.type === 'failed') this.fail(new Error(message.message));
+      else if (message.type === 'closed') this.closed?.();
+      else this.waiting.get(message.version)?.resolve(message.at);
+    });
+    this.child.on('exit', (code) => {
+      if (!this.closed) this.fail(new Error(`the subscribers' process exited (${code})`));
+    });
+  }
+
+  subscribe(request: Omit<Extract<SubscribersRequest, { type: 'subscribe' }>, 'type'>): void {
+    this.child.send({ type: 'subscribe', ...request } satisfies SubscribersRequest);
+  }
+
+  /**
+   * Every subscriber's arrival of `version` (nanoseconds of the monotonic clock). Asked before the
+   * transition is published, so the report cannot come first.
+   */
+  arrivals(version: number): Promise<number[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<number[]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out after ${ARRIVAL_TIMEOUT_MS} ms waiting for transition ${version}`)), ARRIVAL_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        this.waiting.delete(version);
+      };
+      this.waiting.set(version, {
+        resolve: (at) => (done(), resolve(at)),
+        reject: (err) => (done(), reject(err)),
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => (this.closed = resolve));
+    this.child.send({ type: 'close' } satisfies SubscribersRequest);
+    await closed;
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const waiter of [...this.waiting.values()]) waiter.reject(this.failure);
+  }
+}
+
 /**
- * One server, `n` subscribers: K transitions, each committed in its own transaction and then published;
- * the next starts when every subscriber has it. Latency = arrival at a subscriber − the moment COMMIT returned.
+ * One server, `n` subscribers in a process of their own: K transitions, each committed in its own
+ * transaction and then published; the next starts when every subscriber has it. Latency = arrival at a
+ * subscriber − the moment COMMIT returned, both read from the machine's monotonic clock.
  */
 async function pass(feed: Feed, n: number, transitions: number, commit: () => Promise<number>, queries: () => number): Promise<Pass> {
-  const arrivals = new Map<number, number[]>();
-  let failure: Error | null = null;
-  const sockets = new SocketPool(feed.url);
-  const afterVersion = await commit();
-  for (let i = 0; i < n; i++) {
-    sockets.next().subscribe<{ runUpdated: { version: number } }>(
-      { query: RUN_UPDATED, variables: { runId: feed.runId, afterVersion } },
-      {
-        next: (msg) => {
-          const at = performance.now();
-          if (msg.errors || !msg.data) failure ??= new Error(`subscription error: ${JSON.stringify(msg.errors)}`);
-          else {
-            const v = msg.data.runUpdated.version;
-            const seen = arrivals.get(v);
-            if (seen) seen.push(at);
-            else arrivals.set(v, [at]);
-          }
-        },
-        error: (e) => void (failure ??= new Error(`subscription failed: ${String((e as { reason?: string })?.reason ?? e)}`)),
-        complete: () => {},
-      },
-    );
-  }
-  await until(() => feed.subscribers() >= n, `${n} subscriptions to become active`);
+  const subscribers = new Subscribers();
+  try {
+    const afterVersion = await commit();
+    subscribers.subscribe({ url: feed.url, query: RUN_UPDATED, variables: { runId: feed.runId, afterVersion }, subscribers: n });
+    await until(() => feed.subscribers() >= n, `${n} subscriptions to become active`);
 
-  const latencies: number[] = [];
-  let queriesBefore = 0;
-  let executionsBefore = 0;
-  for (let k = -WARM_UP; k < transitions; k++) {
-    if (k === 0) {
-      queriesBefore = queries();
-      executionsBefore = feed.executions?.() ?? 0;
+    const latencies: number[] = [];
+    const firsts: number[] = [];
+    const lasts: number[] = [];
+    let queriesBefore = 0;
+    let executionsBefore = 0;
+    for (let k = -WARM_UP; k < transitions; k++) {
+      if (k === 0) {
+        queriesBefore = queries();
+        executionsBefore = feed.executions?.() ?? 0;
+      }
+      const version = await commit();
+      const committed = Number(process.hrtime.bigint());
+      const arrived = subscribers.arrivals(version);
+      await feed.publish(version);
+      const at = await arrived;
+      if (k < 0) continue;
+      const times = at.map((ns) => (ns - committed) / 1e6);
+      for (const time of times) latencies.push(time);
+      firsts.push(Math.min(...times));
+      lasts.push(Math.max(...times));
     }
-    const version = await commit();
-    const committed = performance.now();
-    await feed.publish(version);
-    await until(() => failure !== null || (arrivals.get(version)?.length ?? 0) >= n, `transition ${version} at ${n} subscribers`, ARRIVAL_TIMEOUT_MS);
-    if (failure) throw failure;
-    if (k >= 0) for (const at of arrivals.get(version)!) latencies.push(at - committed);
-    arrivals.delete(version);
+    const queriesPerTransition = (queries() - queriesBefore) / transitions;
+    const executionsPerTransition = feed.executions ? (feed.executions() - executionsBefore) / transitions : null;
+    await subscribers.close();
+    await until(() => feed.subscribers() === 0, 'subscriptions to end');
+    return {
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      firstP50: percentile(firsts, 50),
+      lastP50: percentile(lasts, 50),
+      queriesPerTransition,
+      executionsPerTransition,
+    };
+  } catch (err) {
+    await subscribers.close().catch(() => {});
+    throw err;
   }
-  const queriesPerTransition = (queries() - queriesBefore) / transitions;
-  const executionsPerTransition = feed.executions ? (feed.executions() - executionsBefore) / transitions : null;
-  await sockets.close();
-  await until(() => feed.subscribers() === 0, 'subscriptions to end');
-  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), queriesPerTransition, executionsPerTransition };
 }
 
 /** The goal of issue 14: p99 ≤ 20 ms at 1,000 subscribers and ≤ 2× the 1-subscriber p99 of the same run. */
@@ -158,7 +222,7 @@ export async function benchSubscriptions(server: BenchServer): Promise<string> {
       const b = await pass(plain, subscribers, k, commit, counter.count);
       ourP99.set(subscribers, a.p99);
       const line =
-        `| ${subscribers.toLocaleString('en')} | ${k} | ${ms(a.p50)} | ${ms(a.p99)} | ${ms(b.p50)} | ${ms(b.p99)} | ` +
+        `| ${subscribers.toLocaleString('en')} | ${k} | ${ms(a.p50)} | ${ms(a.p99)} | ${ms(a.firstP50)} / ${ms(a.lastP50)} | ${ms(b.p50)} | ${ms(b.p99)} | ` +
         `${ratio(b.p50, a.p50)} | ${ratio(b.p99, a.p99)} | ${a.queriesPerTransition.toFixed(1)} | ${b.queriesPerTransition.toFixed(1)} | ` +
         `${a.executionsPerTransition!.toFixed(1)} |`;
       process.stderr.write(`subscriptions: ${line}\n`);
@@ -171,29 +235,32 @@ export async function benchSubscriptions(server: BenchServer): Promise<string> {
       'Time from a transition\'s COMMIT returning to its arrival at each `runUpdated` subscriber, for spec-chain ' +
         '(NOTIFY after commit, one read per run, the same rows handed to every subscriber) beside a plain graphql-ws PubSub ' +
         'whose resolvers re-read the event, the run and its steps for every subscriber. Same database, same run, same document, ' +
-        'in the same process.',
+        'both servers in the benchmark\'s process.',
       '',
-      '| subscribers | transitions | spec-chain p50 ms | spec-chain p99 ms | plain PubSub p50 ms | plain PubSub p99 ms | ' +
+      '| subscribers | transitions | spec-chain p50 ms | spec-chain p99 ms | spec-chain first / last arrival ms | plain PubSub p50 ms | plain PubSub p99 ms | ' +
         'plain / spec-chain p50 | plain / spec-chain p99 | queries per transition, spec-chain | queries per transition, plain | ' +
         'executions per transition, spec-chain |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...rows,
       '',
       ...(goal ? [goal, ''] : []),
       '- A transition is one `appendEvent` (UPDATE of the run\'s version, INSERT of the event) in its own transaction; ' +
         'then spec-chain gets `announce` (a NOTIFY the feed\'s LISTEN connection receives) and the plain server an in-memory publish. ' +
         'The next transition starts when every subscriber has the last one; 3 unmeasured transitions open each pass.',
-      '- Subscribers are graphql-ws clients in this process, at most 20 subscriptions per socket; percentiles are over every ' +
-        '(transition, subscriber) arrival. The two servers are measured in turn, each pass with the other idle, so they do not ' +
+      '- Subscribers are graphql-ws clients in a process of their own (bench/subscribers.ts), as a run page\'s viewers are, at most ' +
+        '20 subscriptions per socket; arrival and COMMIT times are both read from the machine\'s monotonic clock (process.hrtime), and ' +
+        'percentiles are over every (transition, subscriber) arrival. The two servers are measured in turn, each pass with the other idle, so they do not ' +
         'compete for the two cores.',
+      '- First / last arrival: per transition, the first and the last subscriber to receive it (p50 over the transitions). The first ' +
+        'arrival less the 1-subscriber figure is what the server spends on every subscription before its first write (graphql-ws\'s ' +
+        'per-subscription `next`, the shared text, the corked frames of one turn); the last less the first is the writes to every socket ' +
+        'and the subscribers\' process reading its messages one after another.',
       '- Queries per transition: statements any pg client of this process sent during the measured transitions, less the writer\'s ' +
         'own four (BEGIN, UPDATE, INSERT, COMMIT) and the NOTIFY: for spec-chain the feed\'s read (events after the last version, the run, ' +
         'its steps, its artifacts), for the plain server three reads per subscriber.',
       '- Executions per transition: how many times spec-chain executed the subscription\'s selection for one transition ' +
         '(src/server/fanout.ts: once per distinct document, operation, variables and role; every subscriber here asks the same, ' +
         'so 1.0 at any count, and the serialised `next` payload is shared too). The plain server executes once per subscriber.',
-      '- The clients run in the benchmark\'s own process, so at 1,000 subscribers the figures include 1,000 client-side ' +
-        'JSON parses and callbacks per transition on the same event loop and cores as the server.',
       '',
     ].join('\n');
   } finally {
