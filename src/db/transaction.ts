@@ -24,6 +24,15 @@ export async function inTransaction<T>(db: pg.Pool, fn: (tx: Tx) => Promise<T>):
   }
 }
 
+/**
+ * A transaction PostgreSQL rolled back because it collided with another (a deadlock or a serialization
+ * failure, SQLSTATE class 40): the same work done again can succeed.
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40001' || code === '40P01';
+}
+
 /** pg-boss's database interface over our transaction: a job sent through it commits or rolls back with us. */
 export function bossDb(tx: Tx): { executeSql(text: string, values?: unknown[]): Promise<{ rows: any[] }> } {
   return { executeSql: (text, values) => tx.query(text, values as unknown[]) };

@@ -3,8 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { inTransaction, type Tx } from '../db/transaction.js';
 import type { TokenLimits } from '../providers/github/request.js';
-import { Step, StepState, WaitReason, type Wait } from '../interfaces.js';
+import { FINAL_RUN_STATUSES, Step, StepState, WaitReason, type Wait } from '../interfaces.js';
 import { readAttempt } from '../runs/db/attempts.js';
+import { lockRun } from '../runs/db/runs.js';
 import {
   blockCredential,
   blockedForMs,
@@ -115,6 +116,10 @@ export async function wakeCodexLine(rt: Runtime, credentialSetId: string): Promi
     if (free <= 0) return;
     const { line } = await codexLine(tx, credentialSetId, null);
     for (const next of line.slice(0, free)) {
+      // The run row before its attempt row, as every transition of a run takes them: a worker claiming
+      // this very attempt holds the run and then writes the attempt, so the other order deadlocks.
+      const run = await lockRun(tx, next.runId);
+      if (!run || FINAL_RUN_STATUSES.includes(run.status)) continue;
       const row = await readAttempt(tx, next.runId, Step.SUBMIT, next.attempt);
       if (row?.state !== StepState.WAITING || row.waitReason !== WaitReason.CODEX_CAPACITY) continue;
       await enqueueStep(tx, rt.boss, next.runId, Step.SUBMIT, next.attempt, { message: `a Codex slot of "${set.name}" is free: trying again` });

@@ -2,6 +2,7 @@ import type { Job, PgBoss } from 'pg-boss';
 import type { Config } from '../config.js';
 import type { DataSource } from 'typeorm';
 import { Listener } from '../db/listener.js';
+import { isTransactionConflict } from '../db/transaction.js';
 import { CredentialSet } from '../entities/index.js';
 import { githubSecretRef } from '../entities/CredentialSet.js';
 import { pgTokenCache } from '../providers/github/app-tokens.js';
@@ -111,7 +112,8 @@ async function settle(
   const e = error instanceof ProviderError ? error : null;
   const failure: Failure = {
     code: e?.code ?? FailureCode.INTERNAL,
-    kind: e?.kind ?? FailureKind.PERMANENT,
+    // A transaction the database rolled back for colliding with another is tried again, not the run's end.
+    kind: e?.kind ?? (isTransactionConflict(error) ? FailureKind.TRANSIENT : FailureKind.PERMANENT),
     message: e?.message ?? redactSecrets(`Unexpected error in ${claim.step.toLowerCase()}: ${(error as Error)?.message ?? String(error)}`),
     secretRef: e?.secretRef,
     service: e?.service ?? serviceOf(credentialSet, e?.secretRef),

@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { addFeatures } from '../support/repo.js';
 import { exited, spawnCli } from '../support/processes.js';
 import { gql, TOKENS } from '../support/service.js';
+import { wakeCodexLine } from '../../src/jobs/capacity.js';
 import { startWorld, type World } from '../support/world.js';
 
 // Issue 13: a credential set's Codex tasks in flight are capped across every worker, runs over the
@@ -121,6 +122,67 @@ describe('maxConcurrentCodexTasks with two worker processes', () => {
     const workers = await world.svc.app.db.query(`SELECT count(DISTINCT worker_id)::int AS n FROM step_attempt WHERE run_id = ANY($1::uuid[])`, [result.runIds]);
     expect(workers.rows[0].n).toBe(2);
   }, 200_000);
+});
+
+/** Waits for `ready` to hold, looking every 20 ms; fails naming `what` after 30 s. */
+async function until(ready: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await ready())) {
+    if (Date.now() > deadline) throw new Error(`waited 30 s for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('waking the line of a credential set', () => {
+  let world: World;
+  let features: string[];
+  beforeAll(async () => {
+    world = await startWorld();
+    features = await addFeatures(world.demoRepository, 2, 300);
+  });
+  afterAll(async () => world?.close());
+
+  // Seen in the chain benchmark with 100 runs in flight: APPLY gave its slot back, woke the line, and the
+  // wake wrote the woken run's attempt before its run row while a worker claiming that attempt held the
+  // run row and wrote the attempt: PostgreSQL broke the deadlock by failing the APPLY, and the run FAILED.
+  test('takes the woken run\'s row before its attempt, as a worker claiming the attempt does: the two never deadlock', async () => {
+    const setId = await world.addCredentialSet('one-at-a-time', { maxConcurrentCodexTasks: 1 });
+    world.sandbox.codex.script({ kind: 'implement', pendingPolls: 1000 });
+    const first = (await world.start({ featureId: features[0], credentialSetId: setId })).run.id;
+    await until(async () => (await world.svc.app.db.query(`SELECT 1 FROM codex_slot WHERE run_id = $1`, [first])).rowCount === 1, 'the first run to take the slot');
+    const waiting = (await world.start({ featureId: features[1], credentialSetId: setId })).run.id;
+    const attempt = async () =>
+      (await world.svc.app.db.query<{ attempt: number; state: string; wait_reason: string | null }>(
+        `SELECT attempt, state, wait_reason FROM step_attempt WHERE run_id = $1 AND step = 'SUBMIT' ORDER BY attempt DESC LIMIT 1`,
+        [waiting],
+      )).rows[0];
+    await until(async () => (await attempt())?.wait_reason === 'CODEX_CAPACITY', 'the second run to wait for a slot');
+    const { attempt: number } = (await attempt())!;
+    // A second slot, written straight to the table so that only the wake below looks at the line.
+    await world.svc.app.db.query('UPDATE credential_set SET max_concurrent_codex_tasks = 2 WHERE id = $1', [setId]);
+
+    // A worker's claim of the waiting attempt, held open: the run row first (claim.ts), then the attempt.
+    const claim = await world.svc.app.db.connect();
+    try {
+      await claim.query('BEGIN');
+      await claim.query('SELECT id FROM spec_workflow_run WHERE id = $1 FOR UPDATE', [waiting]);
+      const woken = wakeCodexLine(world.svc.app, setId).then(
+        () => null,
+        (err: Error) => err,
+      );
+      // The wake is blocked on a lock of ours (before the fix: the run row, with the attempt row already taken).
+      await until(async () => (await world.svc.app.db.query(
+        `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+      )).rowCount! > 0, 'the wake to wait for a lock');
+      await claim.query(`UPDATE step_attempt SET state = 'RUNNING', wait_reason = NULL WHERE run_id = $1 AND step = 'SUBMIT' AND attempt = $2`, [waiting, number]);
+      await claim.query('COMMIT');
+      expect(await woken).toBeNull();
+    } finally {
+      claim.release();
+    }
+    // The wake saw the attempt claimed and left it to its worker instead of queueing it again.
+    expect(await attempt()).toMatchObject({ attempt: number, state: 'RUNNING' });
+  }, 60_000);
 });
 
 describe('limits shared by everyone using a credential', () => {
