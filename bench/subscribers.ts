@@ -7,7 +7,15 @@ import { SocketPool } from './service.js';
 
 /** What the benchmark asks of this process. */
 export type SubscribersRequest =
-  | { type: 'subscribe'; url: string; query: string; variables: Record<string, unknown>; subscribers: number }
+  | {
+      type: 'subscribe';
+      url: string;
+      query: string;
+      /** `afterVersion` is where the first subscriber's log starts; subscriber i starts `i % spread` versions earlier. */
+      variables: { afterVersion: number } & Record<string, unknown>;
+      spread: number;
+      subscribers: number;
+    }
   | { type: 'close' };
 
 /** What it answers: every arrival of one version (nanoseconds of the monotonic clock), or the end. */
@@ -20,7 +28,7 @@ const report = (message: SubscribersReport) => process.send!(message);
 
 let sockets: SocketPool | null = null;
 
-function subscribe({ url, query, variables, subscribers }: Extract<SubscribersRequest, { type: 'subscribe' }>): void {
+function subscribe({ url, query, variables, spread, subscribers }: Extract<SubscribersRequest, { type: 'subscribe' }>): void {
   sockets = new SocketPool(url);
   const arrivals = new Map<number, number[]>();
   let failed = false;
@@ -29,8 +37,10 @@ function subscribe({ url, query, variables, subscribers }: Extract<SubscribersRe
     failed = true;
   };
   for (let i = 0; i < subscribers; i++) {
+    // Run pages opened at different moments: each replays the events it has not seen, then goes live.
+    const afterVersion = Math.max(0, variables.afterVersion - (i % spread));
     sockets.next().subscribe<{ runUpdated: { version: number } }>(
-      { query, variables },
+      { query, variables: { ...variables, afterVersion } },
       {
         next: (msg) => {
           const at = Number(process.hrtime.bigint());

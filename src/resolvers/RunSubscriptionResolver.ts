@@ -12,6 +12,17 @@ const withPreloaded = (loaded: LoadedRun): SpecWorkflowRunType => ({
 
 const feedOf = (ctx: Context) => ctx.services.feed;
 
+/**
+ * Arguments of each subscription field that choose which events it gets (the run, where its log starts,
+ * the filter), never what an event's payload holds: the resolvers below read only the event. The fan-out
+ * (src/server/fanout.ts) shares a payload between subscriptions that differ only in these, so run pages
+ * opened at different versions of a run share every live event's execution.
+ */
+export const SOURCE_ARGUMENTS: Readonly<Record<string, readonly string[]>> = {
+  runUpdated: ['runId', 'afterVersion'],
+  runsUpdated: ['filter'],
+};
+
 @Resolver()
 export class RunSubscriptionResolver {
   @Subscription(() => RunUpdate, {

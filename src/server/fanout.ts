@@ -1,6 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { createSourceEventStream, execute, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type FormattedExecutionResult } from 'graphql';
+import {
+  createSourceEventStream,
+  execute,
+  Kind,
+  print,
+  visit,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FormattedExecutionResult,
+} from 'graphql';
 import { WebSocket } from 'ws';
 import type { Context } from './context.js';
 import { publicGraphqlError, type ErrorExposure } from './errors.js';
@@ -9,6 +19,8 @@ import { publicGraphqlError, type ErrorExposure } from './errors.js';
  * Subscription fan-out that does not grow with viewers. The feed hands every subscriber of a run the SAME
  * update object per event; here each update is executed once per distinct (document, operation name,
  * variables, role) and serialised once, and every socket that asked for the same thing sends that text.
+ * Variables that only feed a subscription field's source arguments (`sourceArguments`: which events it
+ * gets, such as where a run page's log starts) are left out of "distinct": they cannot change a payload.
  *
  * How the text is shared within graphql-ws's protocol: graphql-ws builds each `next` message itself as
  * `{"id":…,"type":"next","payload":…}` and stringifies it with our `jsonMessageReplacer`. For a shared
@@ -22,13 +34,17 @@ import { publicGraphqlError, type ErrorExposure } from './errors.js';
  */
 export class SharedFanout {
   /** Errors in a shared result are made public once, as every answer's are (no internals unless debugging). */
-  constructor(private readonly exposure: ErrorExposure) {}
+  constructor(
+    private readonly exposure: ErrorExposure,
+    /** Per subscription field, the arguments that choose its events and never shape a payload. */
+    private readonly sourceArguments: Readonly<Record<string, readonly string[]>> = {},
+  ) {}
 
   /** Executions made for subscription events (the figure that stays flat as subscribers grow). */
   executions = 0;
   private readonly results = new WeakMap<object, Map<string, Promise<FormattedExecutionResult>>>();
   private readonly texts = new WeakMap<FormattedExecutionResult, string>();
-  private readonly keys = new WeakMap<DocumentNode, string>();
+  private readonly documents = new WeakMap<DocumentNode, { text: string; sourceOnly: ReadonlySet<string> }>();
   private readonly placeholder = `\u0000shared-result-${randomUUID()}`;
   private readonly tail = `,"payload":${JSON.stringify(this.placeholder)}}`;
   private handoff: string | null = null;
@@ -91,13 +107,15 @@ export class SharedFanout {
 
   /** What makes two subscriptions' results the same: the document, the operation, the variables and the role asking. */
   private keyOf(args: ExecutionArgs): string {
-    let document = this.keys.get(args.document);
+    let document = this.documents.get(args.document);
     if (document === undefined) {
-      document = print(args.document);
-      this.keys.set(args.document, document);
+      document = { text: print(args.document), sourceOnly: sourceOnlyVariables(args.document, this.sourceArguments) };
+      this.documents.set(args.document, document);
     }
+    const { sourceOnly } = document;
+    const variables = Object.entries(args.variableValues ?? {}).filter(([name]) => !sourceOnly.has(name));
     const role = (args.contextValue as Context | undefined)?.principal?.role ?? '';
-    return JSON.stringify([document, args.operationName ?? null, args.variableValues ?? {}, role]);
+    return JSON.stringify([document.text, args.operationName ?? null, variables, role]);
   }
 
   private resultFor(event: unknown, key: string, args: ExecutionArgs): Promise<FormattedExecutionResult> {
@@ -117,6 +135,32 @@ export class SharedFanout {
     this.texts.set(formatted, JSON.stringify(formatted));
     return formatted;
   }
+}
+
+/**
+ * The variables of `document` used nowhere but as a source argument of a root subscription field, e.g.
+ * `$afterVersion` in `runUpdated(runId: $runId, afterVersion: $afterVersion)`. A variable also used
+ * anywhere else (another argument, a directive, a field below) stays part of the key.
+ */
+function sourceOnlyVariables(document: DocumentNode, sourceArguments: Readonly<Record<string, readonly string[]>>): Set<string> {
+  const asSource = new Map<string, number>();
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION || definition.operation !== 'subscription') continue;
+    for (const selection of definition.selectionSet.selections) {
+      if (selection.kind !== Kind.FIELD) continue;
+      const names = sourceArguments[selection.name.value] ?? [];
+      for (const { name, value } of selection.arguments ?? []) {
+        if (names.includes(name.value) && value.kind === Kind.VARIABLE) asSource.set(value.name.value, (asSource.get(value.name.value) ?? 0) + 1);
+      }
+    }
+  }
+  const uses = new Map<string, number>();
+  visit(document, {
+    // A definition names the variable; it is not a use.
+    VariableDefinition: () => false,
+    Variable: (node) => void uses.set(node.name.value, (uses.get(node.name.value) ?? 0) + 1),
+  });
+  return new Set([...asSource].filter(([name, count]) => uses.get(name) === count).map(([name]) => name));
 }
 
 /** The source stream mapped event by event; return() reaches the source at once, even while a next() waits. */

@@ -21,6 +21,7 @@ import { artifactChunks } from '../runs/artifacts.js';
 import { findArtifact } from '../runs/db/artifacts.js';
 import { basename, join } from 'node:path';
 import { createMetrics, mayScrape } from './metrics.js';
+import { SOURCE_ARGUMENTS } from '../resolvers/RunSubscriptionResolver.js';
 import { SharedFanout } from './fanout.js';
 
 export interface HttpServer {
@@ -65,7 +66,7 @@ export async function startHttpServer(
   const exposure: ErrorExposure = { debug: app.config.debugErrors, log: app.log };
   const limits = graphqlLimits(app.config.graphqlLimits);
   // Each subscription event executed and serialised once per distinct subscription, whatever the viewers.
-  const fanout = new SharedFanout(exposure);
+  const fanout = new SharedFanout(exposure, SOURCE_ARGUMENTS);
   const socket = startSubscriptionSocket({
     server,
     schema,

@@ -60,3 +60,33 @@ test('each event is executed once for 1,000 identical subscribers and twice for 
     await working.stop();
   }
 }, 240_000);
+
+test('run pages opened at different moments (each subscribed after its own version) share every live event\'s execution', async () => {
+  world.sandbox.codex.script({ kind: 'implement', pendingPolls: 1 });
+  const run = (await world.start({ featureId: await world.freshFeature() })).run;
+  expect(run.version).toBeGreaterThanOrEqual(2);
+  // 200 viewers over 10 sockets, each having seen the log up to a version of its own (0 to the current one).
+  const clients = Array.from({ length: 10 }, () => wsClient(world.svc.url));
+  const viewers = Array.from({ length: 200 }, (_, i) => {
+    const afterVersion = i % (run.version + 1);
+    return { afterVersion, subscription: collect(clients[i % clients.length]!, run.id, afterVersion) };
+  });
+  // Each has its backlog (the events after its own version) before any live event exists.
+  for (let i = 0; !viewers.every((v) => v.subscription.updates.length === run.version - v.afterVersion); i++) {
+    if (i > 600) throw new Error('backlogs not delivered');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const before = world.svc.http.fanout.executions;
+  const working = await startWorking(world.svc.app);
+  try {
+    const received = await Promise.all(viewers.map((v) => v.subscription.done));
+    await Promise.all(clients.map((client) => client.dispose()));
+    const end = await world.run(run.id);
+    expect(end.status).toBe('SUCCEEDED');
+    viewers.forEach((v, i) => expect(received[i]!.map((u: any) => u.version)).toEqual(range(v.afterVersion + 1, end.version)));
+    // One execution per live event, whatever version each viewer started from.
+    expect(world.svc.http.fanout.executions - before).toBe(end.version - run.version);
+  } finally {
+    await working.stop();
+  }
+}, 240_000);
