@@ -126,7 +126,8 @@ export async function benchChain(server: BenchServer, log: Logger): Promise<stri
       'launcher, from /proc, plus the long-lived `git cat-file` object reader. PostgreSQL\'s and the emulators\' CPU are in neither. ' +
       'The ceiling row is cores ÷ (the two CPU rows): what the runs in flight could reach if nothing else ran on the machine.',
     '- Event-loop delay: `perf_hooks.monitorEventLoopDelay` (10 ms resolution) in this process while the runs were in flight: ' +
-      'what the API and the live feed waited for the loop. Disk: the step folders under the clone cache\'s `.scratch` ' +
+      'what the API and the live feed waited for the loop. Its histogram holds the time between two turns of a 10 ms timer, the 10 ms ' +
+      'included (an idle loop reads 10.1 ms); the figures are that less 10 ms, how late the loop was (as @fastify/under-pressure reads it). Disk: the step folders under the clone cache\'s `.scratch` ' +
       '(a temporary index each, removed when the step\'s git work ends), sampled every 100 ms; nothing else of a run is on disk.',
     '- Bare chain: start = `send` of the first job; end = the fifth handler being called. Each handler `send`s the next job; ' +
       'no transaction, no run row, no events.',
