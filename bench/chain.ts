@@ -64,6 +64,7 @@ export async function benchChain(server: BenchServer, log: Logger): Promise<stri
   const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
   const cores = os.cpus().length;
   const ceiling = (f: ChainFigures) => (cores * 1000) / (f.cpuPerRun.own + f.cpuPerRun.git);
+  const gitCeiling = (f: ChainFigures) => (cores * 1000) / f.cpuPerRun.git;
   type Cell = (f: ChainFigures) => number;
   const row = (name: string, cell: Cell, format: (n: number) => string = ms) =>
     `| ${name} | ${format(cell(demo))} | ${format(cell(big))} | ${ratio(cell(big), cell(demo))} | ${format(cell(bare))} | ${ratio(cell(demo), cell(bare))} | ${ratio(cell(big), cell(bare))} |`;
@@ -110,6 +111,9 @@ export async function benchChain(server: BenchServer, log: Logger): Promise<stri
       `${largeOverDemoInFlight.toFixed(2)}× (goal ≤ 1.5×: ${goal(largeOverDemo <= 1.5 && largeOverDemoInFlight <= 1.5)}); event-loop delay p99 with ${inFlight} in flight ` +
       `${ms(worstDelay)} ms (goal ≤ 20 ms: ${goal(worstDelay <= 20)}); runs per second in flight against the bare chain ${vsBare.toPrecision(3)}× ` +
       `for the slower repository (goal ≥ 0.2×: ${goal(vsBare >= 0.2)}).`,
+    `- The git processes alone (${ms(demo.cpuPerRun.git)} ms of CPU per demo run, ${ms(big.cpuPerRun.git)} ms per large one) would let the ` +
+      `${cores} cores give at most ${fixed(gitCeiling(demo))} and ${fixed(gitCeiling(big))} runs per second if nothing else ran: ` +
+      `${ratio(gitCeiling(demo), bare.perSecond)} and ${ratio(gitCeiling(big), bare.perSecond)} of the bare chain's ${fixed(bare.perSecond)}.`,
     ...demo.notes,
     ...big.notes,
     `- spec-chain: start = before the \`startSpecPhase\` POST; end = arrival of the run's SUCCEEDED transition at a ` +
