@@ -1,3 +1,4 @@
+import { atxContent, plainHeadingText } from './heading-text.js';
 import { checkDefinitions, checkHeading, checkPiece, MAX_BLOCK_CHARS, MAX_SETEXT_PER_PIECE, setextUnderlines } from './limits.js';
 import { readHeadingTexts, readPiece } from './micromark-piece.js';
 import { readSimpleRegions, type SimpleReading } from './simple-region.js';
@@ -138,19 +139,28 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
   return { blocks, definitions: found, firstDefinitionLine };
 }
 
-/** Fills in the text of headings read directly whose text needs inline parsing, a batch of lines per micromark call. */
+/**
+ * Fills in the text of headings read directly whose text needs inline parsing: read directly where
+ * heading-text.ts can, the rest a batch of lines per micromark call.
+ */
 function readInlineHeadings(headings: readonly HeadingBlock[], lines: readonly string[], chunkChars: number, definitions: readonly string[]): void {
-  for (let first = 0; first < headings.length; ) {
+  const left: HeadingBlock[] = [];
+  for (const heading of headings) {
+    const text = plainHeadingText(atxContent(lines[heading.line - 1]!), definitions.length > 0);
+    if (text === null) left.push(heading);
+    else heading.text = text;
+  }
+  for (let first = 0; first < left.length; ) {
     const batch: string[] = [];
     let chars = 0;
-    while (first + batch.length < headings.length && chars < chunkChars) {
-      const { line: number } = headings[first + batch.length]!;
+    while (first + batch.length < left.length && chars < chunkChars) {
+      const { line: number } = left[first + batch.length]!;
       const line = lines[number - 1]!;
       checkHeading(line, number);
       batch.push(line);
       chars += line.length + 1;
     }
-    readHeadingTexts(batch, definitions).forEach((text, i) => (headings[first + i]!.text = text));
+    readHeadingTexts(batch, definitions).forEach((text, i) => (left[first + i]!.text = text));
     first += batch.length;
   }
 }
