@@ -88,7 +88,7 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
   // The simple reading from each region on, computed once: null when micromark must read the region.
   const known: (SimpleReading | null | undefined)[] = [];
   const simpleFrom = (region: number) => {
-    if (known[region] === undefined) known[region] = simple ? readSimpleRegions(lines, cuts, region) : null;
+    if (known[region] === undefined) known[region] = simple ? readSimpleRegions(lines, cuts, region, definitions.length > 0) : null;
     return known[region];
   };
   const size = (region: number) => {
@@ -107,6 +107,8 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
     if (direct) {
       for (const block of direct.blocks) blocks.push(block);
       for (const heading of direct.inline) inline.push(heading);
+      if (direct.definitions.length > 0 && found.length === 0) firstDefinitionLine = cuts[region]! + 1;
+      for (const definition of direct.definitions) found.push(definition);
       region = direct.next;
       continue;
     }

@@ -1,11 +1,13 @@
+import { plainHeadingText } from './heading-text.js';
 import type { Block, HeadingBlock } from './markdown.js';
 import { collapseWhitespace } from './whitespace.js';
 
-// Reads, without micromark, lines whose Markdown block structure each line states on its own: ATX headings,
-// bullet items opening with a checkbox or a word, prose lines, thematic breaks, fenced code at column 0 and
-// blank lines. Any other line makes the reader give up on the whole span, which then goes to micromark, so
-// this only answers where CommonMark + GFM leave no room for doubt. A heading's text that needs inline
-// parsing is left to micromark too (see `inline`).
+// Reads, without micromark, lines whose Markdown block structure is certain from the lines themselves: ATX
+// headings, bullet and ordered items opening with a checkbox or a word, prose paragraphs and the setext
+// headings they become, thematic breaks, fenced code at column 0, GFM tables, link reference and footnote
+// definitions, and blank lines. Any other line makes the reader give up on the whole span, which then goes
+// to micromark, so this only answers where CommonMark + GFM (as micromark reads them) leave no room for
+// doubt. An ATX heading's text that needs inline parsing is read later (see `inline`).
 //
 // Reading starts and stops where `readBlocks` may cut the document (a column-0 line that is an ATX heading
 // or follows a blank line), so nothing is open when it starts, and it stops at the first such cut that is
@@ -19,10 +21,22 @@ const ATX = /^(#{1,6})(?:[ \t](.*))?$/s;
  */
 const INLINE_SYNTAX = /[\\`*_~[<#\0]|&[#A-Za-z0-9]/;
 const THEMATIC_BREAK = /^(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$/;
+/** Under a paragraph: `=` makes it a level 1 heading, `-` level 2 (before a thematic break or an empty item). */
+const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
 /** An opening code fence at column 0; a backtick fence's info string cannot hold a backtick. */
 const FENCE_OPEN = /^(?:`{3,}(?=[^`]*$)|~{3,})/;
 const FENCE_CLOSE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
 const LETTER = /^\p{L}/u;
+/**
+ * A link reference definition whole on one line, as this reader takes it: a label without brackets or
+ * escapes, a destination of plain ASCII (no `<>`, parentheses or escapes) and an optional quoted title.
+ * Anything else that starts with `[` goes to micromark.
+ */
+const LINK_DEFINITION = /^\[([^[\]\\]{1,999})\]:[ \t]*[!-'*-;=?-[\]-~]+(?:[ \t]+(?:"[^"\\]*"|'[^'\\]*'|\([^()\\]*\)))?[ \t]*$/;
+/** A GFM footnote definition whose text follows on its line after one space (checked to open prose). */
+const FOOTNOTE_DEFINITION = /^\[\^([^\s[\]\\]{1,999})\]: /;
+/** A table delimiter cell: hyphens, optionally aligned by colons. */
+const DELIMITER_CELL = /^[ \t]*:?-+:?[ \t]*$/;
 
 const SPACE = 0x20;
 const TAB = 0x09;
@@ -31,21 +45,34 @@ export interface SimpleReading {
   blocks: Block[];
   /** The region where reading stopped: the first region boundary (a later cut) reached outside fenced code. */
   next: number;
-  /** Headings among `blocks` whose text holds inline syntax: their `text` is a stand-in until micromark reads it. */
+  /** Headings among `blocks` whose text holds inline syntax: their `text` is a stand-in until it is read. */
   inline: HeadingBlock[];
+  /** The link and footnote definitions read, each as micromark-piece.ts writes one for other pieces. */
+  definitions: string[];
 }
 
 /**
- * The blocks of the lines from `cuts[region]` on, or null when a line is not one this reader knows.
- * `cuts` are the cut points of `readBlocks`, ending with the line count.
+ * What the line before is, as far as the next line cares: nothing open (`none`), paragraph text at the top
+ * level (`prose`, which a setext underline makes a heading and a non-1 ordered item cannot interrupt), an
+ * item's first paragraph, link definitions (content whose following lines micromark reads its own way), a
+ * footnote's paragraph, or a table's rows.
  */
-export function readSimpleRegions(lines: readonly string[], cuts: readonly number[], region: number): SimpleReading | null {
+type Open = 'none' | 'prose' | 'item' | 'definition' | 'footnote' | 'table';
+
+/**
+ * The blocks of the lines from `cuts[region]` on, or null when a line is not one this reader knows.
+ * `cuts` are the cut points of `readBlocks`, ending with the line count. `definitions` says whether the
+ * document defines links or footnotes (a setext heading's references are then left to micromark).
+ */
+export function readSimpleRegions(lines: readonly string[], cuts: readonly number[], region: number, definitions = false): SimpleReading | null {
   const blocks: Block[] = [];
   const inline: HeadingBlock[] = [];
+  const defined: string[] = [];
   // Content columns of the open list items, outermost first: a line indented to at least one continues it.
   const items: number[] = [];
-  // Whether the previous line is paragraph text (which a following `---` would turn into a heading).
-  let inParagraph = false;
+  let open: Open = 'none';
+  // The first line of the open top-level paragraph (`prose`).
+  let paragraph = 0;
   // The open code fence's marker (a run of backticks or tildes): it ends at a run as long or longer.
   let fence = '';
   const start = cuts[region]!;
@@ -64,7 +91,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     }
     const first = line.charCodeAt(0);
     if (BLANK.test(line)) {
-      inParagraph = false;
+      open = 'none';
       continue;
     }
     if (first === 0x23 /* # */) {
@@ -77,6 +104,11 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       blocks.push(heading);
       continue;
     }
+    // A row, until a blank line; anything else that might end the table or continue it is left to micromark.
+    if (open === 'table') {
+      if (first !== 0x7c /* | */) return null;
+      continue;
+    }
     const item = readItem(line);
     if (item) {
       // The line continues every item whose content column it reaches; it must then start its own item
@@ -85,8 +117,11 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       while (depth < items.length && items[depth]! <= item.column) depth++;
       const base = depth === 0 ? 0 : items[depth - 1]!;
       if (item.column - base > 3) return null;
+      // An ordered item interrupts a paragraph of the container it is in only when it starts at 1.
+      const interrupts = open === 'prose' || open === 'definition' || (open === 'item' && depth === items.length);
+      if (interrupts && item.number !== null && item.number !== '1') return null;
       items.length = depth;
-      items.push(item.column + 2);
+      items.push(item.content);
       blocks.push({
         kind: 'item',
         line: i + 1,
@@ -94,7 +129,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
         checked: item.checked,
         paragraph: { line: i + 1, index: item.textAt, endLine: i + 1 },
       });
-      inParagraph = true;
+      open = 'item';
       continue;
     }
     const opening = FENCE_OPEN.exec(line);
@@ -102,49 +137,117 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       // A fence interrupts a paragraph, so at column 0 it is no item's lazy continuation: it ends the lists.
       fence = opening[0];
       items.length = 0;
-      inParagraph = false;
+      open = 'none';
       continue;
     }
-    // Column-0 prose and breaks: only outside lists, where a line could be an item's lazy continuation.
+    const underline = open === 'prose' && items.length === 0 ? SETEXT_UNDERLINE.exec(line) : null;
+    if (underline) {
+      const text = plainHeadingText(paragraphText(lines, paragraph, i), definitions);
+      if (text === null) return null;
+      blocks.push({ kind: 'heading', line: paragraph + 1, level: underline[1]![0] === '=' ? 1 : 2, atx: false, text });
+      open = 'none';
+      continue;
+    }
+    // Column-0 prose and the rest: only outside lists, where a line could be an item's lazy continuation.
     if (items.length > 0 || first === SPACE || first === TAB) return null;
     if (THEMATIC_BREAK.test(line)) {
-      // After paragraph text `---` would underline a setext heading.
-      if (inParagraph) return null;
+      if (open !== 'none') return null;
       continue;
     }
-    if (!startsProse(line, 0)) return null;
-    inParagraph = true;
+    if (first === 0x5b /* [ */) {
+      // A definition cannot interrupt a paragraph; after one, micromark reads what follows as more content.
+      if (open !== 'none' && open !== 'definition') return null;
+      const footnote = FOOTNOTE_DEFINITION.exec(line);
+      if (footnote) {
+        if (!startsProse(line, footnote[0].length)) return null;
+        defined.push(`[^${identifier(footnote[1]!)}]: x`);
+        open = 'footnote';
+        continue;
+      }
+      const link = LINK_DEFINITION.exec(line);
+      if (!link || link[1]![0] === '^' || !/[^ \t]/.test(link[1]!)) return null;
+      defined.push(`[${identifier(link[1]!)}]: x`);
+      open = 'definition';
+      continue;
+    }
+    if (first === 0x7c /* | */) {
+      if (open !== 'none' || i + 1 >= end || !isTableStart(line, lines[i + 1]!)) return null;
+      open = 'table';
+      i++;
+      continue;
+    }
+    if (!startsProse(line, 0) || open === 'definition') return null;
+    if (open === 'none') {
+      open = 'prose';
+      paragraph = i;
+    }
   }
-  return { blocks, next: region + 1, inline };
+  return { blocks, next: region + 1, inline, definitions: defined };
+}
+
+/** A setext heading's inline content: its paragraph's lines (column-0 prose, so without indentation) joined. */
+function paragraphText(lines: readonly string[], first: number, underline: number): string {
+  return lines.slice(first, underline).join('\n').replace(/[ \t]+$/, '');
+}
+
+/** A label as mdast identifies it (whitespace collapsed, case folded), which defines the same in another piece. */
+function identifier(label: string): string {
+  return label.replace(/[\t\n\r ]+/g, ' ').replace(/^ | $/g, '').toLowerCase().toUpperCase().toLowerCase();
 }
 
 /**
- * A bullet item (`-`, `*`, `+` after spaces and tabs, exactly one space after it) whose content opens with
- * a checkbox and a space, or with a word of prose. `column` is the marker's, tabs stopping every 4 columns
- * as CommonMark counts them; `textAt` is the index in the line where the item's paragraph text starts as
- * GFM reports it: past the checkbox and one space for `[ ]`/`[x]`, at the box itself for `[-]`/`[~]`.
+ * Whether a `|` line and the next start a GFM table: both bound by pipes, no escapes (which would protect a
+ * pipe), the second a row of delimiter cells, as many as the first has cells.
  */
-function readItem(line: string): { column: number; checked: boolean | null; textAt: number } | null {
+function isTableStart(header: string, delimiter: string): boolean {
+  const cells = (line: string) => {
+    const row = line.replace(/[ \t]+$/, '');
+    if (row.length < 2 || row[0] !== '|' || row.at(-1) !== '|' || row.includes('\\')) return null;
+    return row.slice(1, -1).split('|');
+  };
+  const head = cells(header);
+  const rule = cells(delimiter);
+  return head !== null && rule !== null && head.length === rule.length && rule.every((cell) => DELIMITER_CELL.test(cell));
+}
+
+/**
+ * A list item (`-`, `*`, `+`, or 1 to 9 digits and `.` or `)`, after spaces and tabs, then exactly one space)
+ * whose content opens with a checkbox and a space, or with a word of prose. `column` is the marker's, tabs
+ * stopping every 4 columns as CommonMark counts them, and `content` the column of the item's content;
+ * `number` is an ordered item's digits; `textAt` is the index in the line where the item's paragraph text
+ * starts as GFM reports it: past the checkbox and one space for `[ ]`/`[x]`, at the box itself for `[-]`/`[~]`.
+ */
+function readItem(line: string): { column: number; content: number; number: string | null; checked: boolean | null; textAt: number } | null {
   let at = 0;
   let column = 0;
   for (let code = line.charCodeAt(0); code === SPACE || code === TAB; code = line.charCodeAt(++at)) {
     column = code === TAB ? column + 4 - (column % 4) : column + 1;
   }
   const marker = line[at];
-  if ((marker !== '-' && marker !== '*' && marker !== '+') || line.charCodeAt(at + 1) !== SPACE) return null;
-  const content = at + 2;
+  let after = at + 1;
+  let number: string | null = null;
+  if (marker !== '-' && marker !== '*' && marker !== '+') {
+    let digits = at;
+    while (digits - at < 9 && line.charCodeAt(digits) >= 0x30 && line.charCodeAt(digits) <= 0x39) digits++;
+    if (digits === at || (line[digits] !== '.' && line[digits] !== ')')) return null;
+    number = line.slice(at, digits);
+    after = digits + 1;
+  }
+  if (line.charCodeAt(after) !== SPACE) return null;
+  const content = after + 1;
+  const item = { column, content: column + content - at, number };
   if (line[content] === '[') {
     const box = line[content + 1];
-    const after = line.charCodeAt(content + 4);
-    if (line[content + 2] !== ']' || line.charCodeAt(content + 3) !== SPACE || Number.isNaN(after) || after === SPACE || after === TAB) {
+    const next = line.charCodeAt(content + 4);
+    if (line[content + 2] !== ']' || line.charCodeAt(content + 3) !== SPACE || Number.isNaN(next) || next === SPACE || next === TAB) {
       return null;
     }
-    if (box === ' ') return { column, checked: false, textAt: content + 4 };
-    if (box === 'x' || box === 'X') return { column, checked: true, textAt: content + 4 };
-    if (box === '-' || box === '~') return { column, checked: null, textAt: content };
+    if (box === ' ') return { ...item, checked: false, textAt: content + 4 };
+    if (box === 'x' || box === 'X') return { ...item, checked: true, textAt: content + 4 };
+    if (box === '-' || box === '~') return { ...item, checked: null, textAt: content };
     return null;
   }
-  return startsProse(line, content) ? { column, checked: null, textAt: content } : null;
+  return startsProse(line, content) ? { ...item, checked: null, textAt: content } : null;
 }
 
 /**

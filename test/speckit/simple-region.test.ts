@@ -222,6 +222,7 @@ describe('what it reads and what it refuses', () => {
     expect(readAll(lines)).toEqual({
       next: 1,
       inline: [],
+      definitions: [],
       blocks: [
         { kind: 'heading', line: 1, level: 2, atx: true, text: 'Phase 1: Setup' },
         { kind: 'item', line: 2, depth: 0, checked: false, paragraph: { line: 2, index: 6, endLine: 2 } },
@@ -239,7 +240,7 @@ describe('what it reads and what it refuses', () => {
     const lines = ['```bash', '# Phase 9: not a heading', '', '- [ ] not a task', '```', '', '- [ ] T001 real', '', '## Phase 2'];
     const cuts = cutPoints(lines);
     expect(cuts).toEqual([0, 1, 3, 6, 8, 9]);
-    expect(readSimpleRegions(lines, cuts, 0)).toEqual({ next: 3, blocks: [], inline: [] });
+    expect(readSimpleRegions(lines, cuts, 0)).toEqual({ next: 3, blocks: [], inline: [], definitions: [] });
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 
@@ -275,14 +276,19 @@ describe('what it reads and what it refuses', () => {
   test.each([
     ['a lazy continuation line', ['- [ ] T001 a', 'lazy text']],
     ['an indented continuation line', ['- [ ] T001 a', '  more text']],
-    ['a setext underline after prose', ['Title', '---']],
+    ['a setext underline after a definition (micromark reads it as paragraph text)', ['[P]: https://example.com', '===']],
+    ['prose after a definition (a setext heading there would start at the definition)', ['[P]: https://example.com', 'Title']],
+    ['a definition whose title may be on the next line', ['[P]: https://example.com', '"title"']],
     ['an item indented four past its parent', ['- [ ] T001 a', '      - [ ] T002 b']],
     ['a tab taking a top-level marker to column 4', ['\t- [ ] T001 a']],
-    ['an ordered item', ['1. [ ] T001 a']],
+    ['an ordered item not starting at 1 under a paragraph', ['Prose', '2. [ ] T001 a']],
+    ['a table header without its delimiter row', ['| a | b |', '| x | y |']],
+    ['a table header and a delimiter row of another width', ['| a | b |', '| - |']],
     ['HTML', ['<details>']],
     ['a block quote', ['> - [ ] T001 a']],
     ['prose starting with a digit', ['2024 plan']],
-    ['a link reference definition', ['[P]: https://example.com']],
+    ['a link reference definition with an escape in its label', ['[P\\]]: https://example.com']],
+    ['a footnote definition opening a list', ['[^1]: - [ ] T001 a']],
   ])('refuses %s', (_, lines) => {
     expect(readAll(lines)).toBeNull();
   });
