@@ -1,5 +1,5 @@
 import { plainHeadingText } from './heading-text.js';
-import type { Block, HeadingBlock } from './markdown.js';
+import type { Block, HeadingBlock, ItemBlock } from './markdown.js';
 import { collapseWhitespace } from './whitespace.js';
 
 // Reads, without micromark, lines whose Markdown block structure is certain from the lines themselves: ATX
@@ -57,7 +57,18 @@ export interface SimpleReading {
  * item's first paragraph, link definitions (content whose following lines micromark reads its own way), a
  * footnote's paragraph, or a table's rows.
  */
-type Open = 'none' | 'prose' | 'item' | 'definition' | 'footnote' | 'table';
+type Open = 'none' | 'prose' | 'item' | 'definition' | 'footnote' | 'table' | 'quoted';
+
+/**
+ * Block quotes and the list items inside them, outermost first (the first is always a quote): an item's
+ * `width` is how far its content is indented past the content of what holds it. `owner` is the item whose
+ * first paragraph is open, which continuation lines lengthen; `paragraph` says a paragraph is open inside.
+ */
+interface Quoted {
+  containers: { quote: boolean; width: number }[];
+  owner: ItemBlock | null;
+  paragraph: boolean;
+}
 
 /**
  * The blocks of the lines from `cuts[region]` on, or null when a line is not one this reader knows.
@@ -71,6 +82,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
   // Content columns of the open list items, outermost first: a line indented to at least one continues it.
   const items: number[] = [];
   let open: Open = 'none';
+  const quoted: Quoted = { containers: [], owner: null, paragraph: false };
   // The first line of the open top-level paragraph (`prose`).
   let paragraph = 0;
   // The open code fence's marker (a run of backticks or tildes): it ends at a run as long or longer.
@@ -91,6 +103,8 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     }
     const first = line.charCodeAt(0);
     if (BLANK.test(line)) {
+      // A line without `>` ends every block quote, and the items inside them.
+      if (quoted.containers.length > 0) quoted.containers.length = 0;
       open = 'none';
       continue;
     }
@@ -109,6 +123,13 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       if (first !== 0x7c /* | */) return null;
       continue;
     }
+    if (quoted.containers.length > 0 || (items.length === 0 && (open === 'none' || open === 'prose') && /^ {0,3}>/.test(line))) {
+      const read = readQuotedLine(line, i, quoted, blocks);
+      if (read === null) return null;
+      // `closed`: the line ended every quote, and is read below, after a paragraph in a container if one was open.
+      open = quoted.paragraph ? 'quoted' : 'none';
+      if (read === 'quoted') continue;
+    }
     const item = readItem(line);
     if (item) {
       // The line continues every item whose content column it reaches; it must then start its own item
@@ -118,7 +139,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       const base = depth === 0 ? 0 : items[depth - 1]!;
       if (item.column - base > 3) return null;
       // An ordered item interrupts a paragraph of the container it is in only when it starts at 1.
-      const interrupts = open === 'prose' || open === 'definition' || (open === 'item' && depth === items.length);
+      const interrupts = open === 'prose' || open === 'definition' || open === 'quoted' || (open === 'item' && depth === items.length);
       if (interrupts && item.number !== null && item.number !== '1') return null;
       items.length = depth;
       items.push(item.content);
@@ -176,13 +197,97 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       i++;
       continue;
     }
-    if (!startsProse(line, 0) || open === 'definition') return null;
+    if (!startsProse(line, 0) || open === 'definition' || open === 'quoted') return null;
     if (open === 'none') {
       open = 'prose';
       paragraph = i;
     }
   }
   return { blocks, next: region + 1, inline, definitions: defined };
+}
+
+/**
+ * Reads a line while block quotes are open or when it opens one (no list being open outside them), as
+ * CommonMark does: the line continues each open container whose marker (`>`) or indentation (an item's
+ * content) it has, then opens new quotes and at most one item, and the rest is a paragraph's text. A line
+ * that continues fewer containers is a lazy continuation of an open paragraph, or closes the containers it
+ * does not continue. Answers `quoted` when containers stay open, `closed` when the line closed every one
+ * and is for the caller to read as a top-level line, null for anything else (tabs, headings, breaks, code,
+ * tables, definitions, HTML inside a quote).
+ */
+function readQuotedLine(line: string, i: number, quoted: Quoted, blocks: Block[]): 'quoted' | 'closed' | null {
+  if (line.includes('\t')) return null;
+  const { containers } = quoted;
+  let at = 0;
+  let matched = 0;
+  for (; matched < containers.length; matched++) {
+    const container = containers[matched]!;
+    let next = at;
+    while (line.charCodeAt(next) === SPACE) next++;
+    if (container.quote) {
+      if (next - at > 3 || line[next] !== '>') break;
+      at = line.charCodeAt(next + 1) === SPACE ? next + 2 : next + 1;
+    } else if (next < line.length) {
+      // A blank rest continues an item; text must reach its content.
+      if (next - at < container.width) break;
+      at += container.width;
+    }
+  }
+  for (;;) {
+    let next = at;
+    while (line.charCodeAt(next) === SPACE) next++;
+    if (next - at > 3) break;
+    if (line[next] === '>') {
+      containers.length = matched;
+      containers.push({ quote: true, width: 0 });
+      matched = containers.length;
+      at = line.charCodeAt(next + 1) === SPACE ? next + 2 : next + 1;
+      quoted.paragraph = false;
+      quoted.owner = null;
+      continue;
+    }
+    const item = readItem(line, at);
+    if (!item) break;
+    if (item.number !== null && item.number !== '1' && quoted.paragraph) return null;
+    if (matched === 0) return close(quoted);
+    containers.length = matched;
+    const depth = containers.filter((container) => !container.quote).length;
+    containers.push({ quote: false, width: item.content });
+    const block: ItemBlock = { kind: 'item', line: i + 1, depth, checked: item.checked, paragraph: { line: i + 1, index: item.textAt, endLine: i + 1 } };
+    blocks.push(block);
+    quoted.owner = block;
+    quoted.paragraph = true;
+    return 'quoted';
+  }
+  let text = at;
+  while (line.charCodeAt(text) === SPACE) text++;
+  if (text === line.length) {
+    // Blank inside the containers it continued: the paragraph ends, the containers it did not reach close.
+    if (matched === 0) return close(quoted);
+    containers.length = matched;
+    quoted.paragraph = false;
+    quoted.owner = null;
+    return 'quoted';
+  }
+  if (!startsProse(line, text)) return null;
+  if (quoted.paragraph) {
+    // Continuation text, lazy or not, of the open paragraph.
+    if (quoted.owner) quoted.owner.paragraph!.endLine = i + 1;
+    return 'quoted';
+  }
+  if (matched === 0) return close(quoted);
+  if (text - at > 3) return null;
+  containers.length = matched;
+  quoted.paragraph = true;
+  quoted.owner = null;
+  return 'quoted';
+}
+
+/** Closes every container of `quoted`: the line is read as a top-level one. */
+function close(quoted: Quoted): 'closed' {
+  quoted.containers.length = 0;
+  quoted.owner = null;
+  return 'closed';
 }
 
 /** A setext heading's inline content: its paragraph's lines (column-0 prose, so without indentation) joined. */
@@ -210,17 +315,26 @@ function isTableStart(header: string, delimiter: string): boolean {
   return head !== null && rule !== null && head.length === rule.length && rule.every((cell) => DELIMITER_CELL.test(cell));
 }
 
+interface Item {
+  column: number;
+  content: number;
+  number: string | null;
+  checked: boolean | null;
+  textAt: number;
+}
+
 /**
  * A list item (`-`, `*`, `+`, or 1 to 9 digits and `.` or `)`, after spaces and tabs, then exactly one space)
- * whose content opens with a checkbox and a space, or with a word of prose. `column` is the marker's, tabs
- * stopping every 4 columns as CommonMark counts them, and `content` the column of the item's content;
+ * whose content opens with a checkbox and a space, or with a word of prose, from index `from` on. `column`
+ * is the marker's, counted from `from`, tabs stopping every 4 columns as CommonMark counts them, and
+ * `content` the column of the item's content;
  * `number` is an ordered item's digits; `textAt` is the index in the line where the item's paragraph text
  * starts as GFM reports it: past the checkbox and one space for `[ ]`/`[x]`, at the box itself for `[-]`/`[~]`.
  */
-function readItem(line: string): { column: number; content: number; number: string | null; checked: boolean | null; textAt: number } | null {
-  let at = 0;
+function readItem(line: string, from = 0): Item | null {
+  let at = from;
   let column = 0;
-  for (let code = line.charCodeAt(0); code === SPACE || code === TAB; code = line.charCodeAt(++at)) {
+  for (let code = line.charCodeAt(at); code === SPACE || code === TAB; code = line.charCodeAt(++at)) {
     column = code === TAB ? column + 4 - (column % 4) : column + 1;
   }
   const marker = line[at];

@@ -33,7 +33,31 @@ const ordered = fc
 const bullet = fc
   .tuple(pick('', '', ' ', '  ', '   ', '    ', '      '), pick('-', '*', '+'), pick('[ ] T010 a', '[x] T011 b', 'word', '**T012** c'))
   .map(([indent, marker, text]) => [`${indent}${marker} ${text}`]);
-const quote = pick('> - [ ] T020 quoted', '> text', '>- a', '> > b', '  > c', '> 1. [ ] T021', '>', '> ---').map((line) => [line]);
+const quoteLine = pick(
+  '> - [ ] T020 quoted',
+  '> - [x] T021 done',
+  '> text',
+  '>- a',
+  '> > b',
+  '  > c',
+  '> 1. [ ] T022',
+  '> 2. [ ] T023',
+  '>',
+  '> ---',
+  '>   - [ ] T024 nested',
+  '>     more',
+  '>       deeper',
+  '> > - [ ] T025',
+  '>  - x',
+  '> # heading',
+  '> | a |',
+  '>\t- tab',
+  'lazy text',
+  '  lazy indented',
+  '- [ ] T026 after',
+  '2. after',
+);
+const quote = fc.array(quoteLine, { minLength: 1, maxLength: 6 });
 const table = fc
   .tuple(
     pick('| a | b |', '|a|b|', '| a |', '| a \\| b |', '| `a|b` | c |', 'a | b', '| |', '||'),
@@ -73,7 +97,7 @@ const fragment = fc.oneof(
   { arbitrary: setext, weight: 3 },
   { arbitrary: ordered, weight: 3 },
   { arbitrary: bullet, weight: 2 },
-  { arbitrary: quote, weight: 1 },
+  { arbitrary: quote, weight: 3 },
   { arbitrary: table, weight: 2 },
   { arbitrary: definition, weight: 2 },
   { arbitrary: heading, weight: 2 },
@@ -89,6 +113,12 @@ const wellFormed = fc.oneof(
   { arbitrary: fc.tuple(pick('| a | b |', '|a|b|', '| `a` | *b* |'), pick('|---|---|', '|:-:|--:|'), fc.array(pick('| x | y |', '| 1 |', '|'), { maxLength: 3 })).map(([head, rule, rows]) => [head, rule, ...rows, '']), weight: 2 },
   { arbitrary: pick('[P]: https://x.io', '[p]:/u "title"', '[^1]: note', '[^N]: Note *x*', '[Q]: /q (t)').map((line) => [line]), weight: 2 },
   { arbitrary: heading, weight: 2 },
+  {
+    arbitrary: fc
+      .array(pick('> - [ ] T060 a', '> - [x] T061', '>   - [ ] T062 nested', '> text', 'lazy', '>', '> > b', '> 1. [ ] T063'), { minLength: 1, maxLength: 10 })
+      .map((lines) => ['> - [ ] T064 first', ...lines]),
+    weight: 3,
+  },
   { arbitrary: task, weight: 4 },
   { arbitrary: blank, weight: 5 },
   { arbitrary: fragment, weight: 1 },
@@ -118,11 +148,13 @@ describe('constructs read directly give the blocks of a single micromark parse',
     );
   });
 
-  test('the generated documents do exercise it: many regions are read directly, setext headings and definitions among them', () => {
+  test('the generated documents do exercise it: many regions are read directly, setext headings, definitions, items in quotes and lazy lines among them', () => {
     let direct = 0;
     let regions = 0;
     let setext = 0;
     let defs = 0;
+    let quotedItems = 0;
+    let lazy = 0;
     for (const lines of fc.sample(document, { numRuns: 500, seed: 11 })) {
       const cuts = cutPoints(lines);
       for (let region = 0; region < cuts.length - 1; region++) {
@@ -131,10 +163,14 @@ describe('constructs read directly give the blocks of a single micromark parse',
         if (r !== null) direct++;
         if (r) setext += r.blocks.filter((b) => b.kind === 'heading' && !b.atx).length;
         if (r) defs += r.definitions.length;
+        if (r) quotedItems += r.blocks.filter((b) => b.kind === 'item' && lines[b.line - 1]!.trimStart().startsWith('>')).length;
+        if (r) lazy += r.blocks.filter((b) => b.kind === 'item' && b.paragraph!.endLine > b.line).length;
       }
     }
     expect(direct).toBeGreaterThan(regions / 3);
     expect(setext).toBeGreaterThan(50);
     expect(defs).toBeGreaterThan(20);
+    expect(quotedItems).toBeGreaterThan(100);
+    expect(lazy).toBeGreaterThan(20);
   });
 });
