@@ -1,4 +1,5 @@
 import { plainHeadingText } from './heading-text.js';
+import { MAX_NESTING } from './limits.js';
 import type { Block, HeadingBlock, ItemBlock } from './markdown.js';
 import { collapseWhitespace } from './whitespace.js';
 
@@ -238,6 +239,8 @@ function readQuotedLine(line: string, i: number, quoted: Quoted, blocks: Block[]
     while (line.charCodeAt(next) === SPACE) next++;
     if (next - at > 3) break;
     if (line[next] === '>') {
+      // Deeper nesting goes to micromark, whose limits (limits.ts) answer it; this keeps each line's matching short.
+      if (matched >= MAX_NESTING) return null;
       containers.length = matched;
       containers.push({ quote: true, width: 0 });
       matched = containers.length;
@@ -250,6 +253,7 @@ function readQuotedLine(line: string, i: number, quoted: Quoted, blocks: Block[]
     if (!item) break;
     if (item.number !== null && item.number !== '1' && quoted.paragraph) return null;
     if (matched === 0) return close(quoted);
+    if (matched >= MAX_NESTING) return null;
     containers.length = matched;
     const depth = containers.filter((container) => !container.quote).length;
     containers.push({ quote: false, width: item.content });
