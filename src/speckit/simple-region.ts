@@ -125,7 +125,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       continue;
     }
     if (quoted.containers.length > 0 || (items.length === 0 && (open === 'none' || open === 'prose') && /^ {0,3}>/.test(line))) {
-      const read = readQuotedLine(line, i, quoted, blocks);
+      const read = readQuotedLine(line, i, quoted, blocks, open !== 'none');
       if (read === null) return null;
       // `closed`: the line ended every quote, and is read below, after a paragraph in a container if one was open.
       open = quoted.paragraph ? 'quoted' : 'none';
@@ -214,11 +214,13 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
  * that continues fewer containers is a lazy continuation of an open paragraph, or closes the containers it
  * does not continue. Answers `quoted` when containers stay open, `closed` when the line closed every one
  * and is for the caller to read as a top-level line, null for anything else (tabs, headings, breaks, code,
- * tables, definitions, HTML inside a quote).
+ * tables, definitions, HTML inside a quote). `afterParagraph` says the line before is paragraph text.
  */
-function readQuotedLine(line: string, i: number, quoted: Quoted, blocks: Block[]): 'quoted' | 'closed' | null {
+function readQuotedLine(line: string, i: number, quoted: Quoted, blocks: Block[], afterParagraph: boolean): 'quoted' | 'closed' | null {
   if (line.includes('\t')) return null;
   const { containers } = quoted;
+  // micromark lets no ordered item but `1.` start on a line after paragraph text, even inside a quote the line opens.
+  const interrupting = afterParagraph || quoted.paragraph;
   let at = 0;
   let matched = 0;
   for (; matched < containers.length; matched++) {
@@ -251,7 +253,7 @@ function readQuotedLine(line: string, i: number, quoted: Quoted, blocks: Block[]
     }
     const item = readItem(line, at);
     if (!item) break;
-    if (item.number !== null && item.number !== '1' && quoted.paragraph) return null;
+    if (item.number !== null && item.number !== '1' && interrupting) return null;
     if (matched === 0) return close(quoted);
     if (matched >= MAX_NESTING) return null;
     containers.length = matched;

@@ -9,6 +9,8 @@ import { readSimpleRegions } from '../../src/speckit/simple-region.js';
 // the wrong width), must read as one micromark parse of the whole file reads them.
 
 const RUNS = Number(process.env.PROPERTY_RUNS) || 1500;
+/** Many runs (PROPERTY_RUNS=20000) take minutes on a shared machine. */
+const TIMEOUT_MS = Math.max(60_000, RUNS * 20);
 
 /** The reference: one micromark parse of the whole document, every line whole. */
 const plain = (lines: string[]) => readBlocks(lines, { shorten: false, chunkChars: Infinity });
@@ -136,7 +138,7 @@ describe('constructs read directly give the blocks of a single micromark parse',
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT_MS);
 
   test('read with the defaults, as parseTasks reads (property)', () => {
     fc.assert(
@@ -146,7 +148,7 @@ describe('constructs read directly give the blocks of a single micromark parse',
       }),
       { numRuns: RUNS },
     );
-  });
+  }, TIMEOUT_MS);
 
   test('the generated documents do exercise it: many regions are read directly, setext headings, definitions, items in quotes and lazy lines among them', () => {
     let direct = 0;
