@@ -56,13 +56,15 @@ const ATX_START = /^#{1,6}(?:[ \t]|$)/;
  * high even in small pieces (about 3 MB/s), so the document is cut into regions where no construct can
  * continue across the cut: before a line at column 0 that is an ATX heading or follows a blank line.
  * Such a line closes every list item, block quote, paragraph, table and indented code; only a fenced code
- * block or an HTML block can still be open. Regions made only of lines whose block structure is plain on
- * their face (most of a tasks.md: checkbox items, headings, prose, fenced code) are read directly (see
- * simple-region.ts); the others are parsed by micromark, consecutive ones together up to `chunkChars`.
+ * block or an HTML block can still be open. Regions made only of lines whose block structure is certain
+ * from the lines themselves (most of a tasks.md: checkbox items, headings, prose, fenced code; also setext
+ * headings, ordered items, tables, definitions, quotes) are read directly (see simple-region.ts); the
+ * others are parsed by micromark, consecutive ones together up to `chunkChars`.
  * A micromark piece that ends inside fenced code or HTML, or in indented code, is grown over the following
  * regions, whatever they hold, and parsed again, so nothing is read directly unless it starts afresh.
- * Only micromark pieces can hold link or footnote definitions (no line the simple reader takes can start
- * one); when they do, everything micromark reads is read again with them known.
+ * Where link or footnote definitions are found (by micromark or read directly), everything is read again
+ * with them known: micromark pieces get them before their lines, and heading text that may hold a
+ * reference goes to micromark.
  */
 export function readBlocks(lines: readonly string[], options: ReadOptions = {}): Block[] {
   const { shorten: cut = true, chunkChars = 4_000, simple = true, progress = () => {} } = options;
