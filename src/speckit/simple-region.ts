@@ -11,8 +11,9 @@ import { collapseWhitespace } from './whitespace.js';
 // doubt. An ATX heading's text that needs inline parsing is read later (see `inline`).
 //
 // Reading starts and stops where `readBlocks` may cut the document (a column-0 line that is an ATX heading
-// or follows a blank line), so nothing is open when it starts, and it stops at the first such cut that is
-// not inside fenced code, where everything it read is closed.
+// or follows a blank line), so nothing is open when it starts. It reads on over such cuts outside fenced
+// code, where everything it read is closed, until a region holds a line it does not know; one call reads a
+// whole stretch of regions, which matters where they are short (`a\n=\n\n` repeated is a region per line).
 
 const BLANK = /^[ \t]*$/;
 const ATX = /^(#{1,6})(?:[ \t](.*))?$/s;
@@ -44,7 +45,7 @@ const TAB = 0x09;
 
 export interface SimpleReading {
   blocks: Block[];
-  /** The region where reading stopped: the first region boundary (a later cut) reached outside fenced code. */
+  /** The region where reading stopped: the first one it could not read, or the region count. */
   next: number;
   /** Headings among `blocks` whose text holds inline syntax: their `text` is a stand-in until it is read. */
   inline: HeadingBlock[];
@@ -72,7 +73,8 @@ interface Quoted {
 }
 
 /**
- * The blocks of the lines from `cuts[region]` on, or null when a line is not one this reader knows.
+ * The blocks of the regions from `cuts[region]` on, up to the first region holding a line this reader does
+ * not know (then `next` is that region), or null when the first one does.
  * `cuts` are the cut points of `readBlocks`, ending with the line count. `definitions` says whether the
  * document defines links or footnotes (a setext heading's references are then left to micromark).
  */
@@ -88,13 +90,33 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
   let paragraph = 0;
   // The open code fence's marker (a run of backticks or tildes): it ends at a run as long or longer.
   let fence = '';
-  const start = cuts[region]!;
+  const from = region;
+  let start = cuts[region]!;
   let end = cuts[region + 1]!;
+  // What was read up to the last cut reached outside code, where everything read is closed: a line this
+  // reader does not know gives up the region it is in, and what came before stands.
+  let kept = { region, blocks: 0, inline: 0, defined: 0 };
+  const stop = (): SimpleReading | null => {
+    if (kept.region === from) return null;
+    blocks.length = kept.blocks;
+    inline.length = kept.inline;
+    defined.length = kept.defined;
+    return { blocks, next: kept.region, inline, definitions: defined };
+  };
   for (let i = start; i < lines.length; i++) {
     if (i === end) {
-      if (fence === '') break;
-      // The cut is inside the code: read on to the next one.
-      end = cuts[++region + 1]!;
+      region++;
+      end = cuts[region + 1]!;
+      // A cut inside code is read on; outside it, the next region starts with nothing open.
+      if (fence === '') {
+        kept = { region, blocks: blocks.length, inline: inline.length, defined: defined.length };
+        start = i;
+        items.length = 0;
+        open = 'none';
+        quoted.containers.length = 0;
+        quoted.owner = null;
+        quoted.paragraph = false;
+      }
     }
     const line = lines[i]!;
     if (fence !== '') {
@@ -112,7 +134,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     if (first === 0x23 /* # */) {
       // A column-0 ATX heading is always a cut, so outside code it can only be the first line read.
       const match = i === start ? ATX.exec(line) : null;
-      if (!match) return null;
+      if (!match) return stop();
       const content = match[2] ?? '';
       const heading: HeadingBlock = { kind: 'heading', line: i + 1, level: match[1]!.length, atx: true, text: collapseWhitespace(content) };
       if (INLINE_SYNTAX.test(content)) inline.push(heading);
@@ -121,12 +143,12 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     }
     // A row, until a blank line; anything else that might end the table or continue it is left to micromark.
     if (open === 'table') {
-      if (first !== 0x7c /* | */) return null;
+      if (first !== 0x7c /* | */) return stop();
       continue;
     }
     if (quoted.containers.length > 0 || (items.length === 0 && (open === 'none' || open === 'prose') && /^ {0,3}>/.test(line))) {
       const read = readQuotedLine(line, i, quoted, blocks, open !== 'none');
-      if (read === null) return null;
+      if (read === null) return stop();
       // `closed`: the line ended every quote, and is read below, after a paragraph in a container if one was open.
       open = quoted.paragraph ? 'quoted' : 'none';
       if (read === 'quoted') continue;
@@ -138,10 +160,10 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       let depth = 0;
       while (depth < items.length && items[depth]! <= item.column) depth++;
       const base = depth === 0 ? 0 : items[depth - 1]!;
-      if (item.column - base > 3) return null;
+      if (item.column - base > 3) return stop();
       // An ordered item interrupts a paragraph of the container it is in only when it starts at 1.
       const interrupts = open === 'prose' || open === 'definition' || open === 'quoted' || (open === 'item' && depth === items.length);
-      if (interrupts && item.number !== null && item.number !== '1') return null;
+      if (interrupts && item.number !== null && item.number !== '1') return stop();
       items.length = depth;
       items.push(item.content);
       blocks.push({
@@ -165,40 +187,40 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     const underline = open === 'prose' && items.length === 0 ? SETEXT_UNDERLINE.exec(line) : null;
     if (underline) {
       const text = plainHeadingText(paragraphText(lines, paragraph, i), definitions);
-      if (text === null) return null;
+      if (text === null) return stop();
       blocks.push({ kind: 'heading', line: paragraph + 1, level: underline[1]![0] === '=' ? 1 : 2, atx: false, text });
       open = 'none';
       continue;
     }
     // Column-0 prose and the rest: only outside lists, where a line could be an item's lazy continuation.
-    if (items.length > 0 || first === SPACE || first === TAB) return null;
+    if (items.length > 0 || first === SPACE || first === TAB) return stop();
     if (THEMATIC_BREAK.test(line)) {
-      if (open !== 'none') return null;
+      if (open !== 'none') return stop();
       continue;
     }
     if (first === 0x5b /* [ */) {
       // A definition cannot interrupt a paragraph; after one, micromark reads what follows as more content.
-      if (open !== 'none' && open !== 'definition') return null;
+      if (open !== 'none' && open !== 'definition') return stop();
       const footnote = FOOTNOTE_DEFINITION.exec(line);
       if (footnote) {
-        if (!startsProse(line, footnote[0].length)) return null;
+        if (!startsProse(line, footnote[0].length)) return stop();
         defined.push(`[^${identifier(footnote[1]!)}]: x`);
         open = 'footnote';
         continue;
       }
       const link = LINK_DEFINITION.exec(line);
-      if (!link || link[1]![0] === '^' || !/[^ \t]/.test(link[1]!)) return null;
+      if (!link || link[1]![0] === '^' || !/[^ \t]/.test(link[1]!)) return stop();
       defined.push(`[${identifier(link[1]!)}]: x`);
       open = 'definition';
       continue;
     }
     if (first === 0x7c /* | */) {
-      if (open !== 'none' || i + 1 >= end || !isTableStart(line, lines[i + 1]!)) return null;
+      if (open !== 'none' || i + 1 >= end || !isTableStart(line, lines[i + 1]!)) return stop();
       open = 'table';
       i++;
       continue;
     }
-    if (!startsProse(line, 0) || open === 'definition' || open === 'quoted') return null;
+    if (!startsProse(line, 0) || open === 'definition' || open === 'quoted') return stop();
     if (open === 'none') {
       open = 'prose';
       paragraph = i;

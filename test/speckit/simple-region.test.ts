@@ -236,11 +236,19 @@ describe('what it reads and what it refuses', () => {
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 
-  test('fenced code is read past the cuts inside it, up to the first cut after it closes', () => {
+  test('fenced code is read past the cuts inside it, and reading goes on over the regions after it', () => {
     const lines = ['```bash', '# Phase 9: not a heading', '', '- [ ] not a task', '```', '', '- [ ] T001 real', '', '## Phase 2'];
     const cuts = cutPoints(lines);
     expect(cuts).toEqual([0, 1, 3, 6, 8, 9]);
-    expect(readSimpleRegions(lines, cuts, 0)).toEqual({ next: 3, blocks: [], inline: [], definitions: [] });
+    expect(readSimpleRegions(lines, cuts, 0)).toEqual({
+      next: 5,
+      blocks: [
+        { kind: 'item', line: 7, depth: 0, checked: false, paragraph: { line: 7, index: 6, endLine: 7 } },
+        { kind: 'heading', line: 9, level: 2, atx: true, text: 'Phase 2' },
+      ],
+      inline: [],
+      definitions: [],
+    });
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 
@@ -257,12 +265,12 @@ describe('what it reads and what it refuses', () => {
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 
-  test('a heading whose text needs inline parsing is read, its text left to micromark', () => {
+  test('a heading whose text needs inline parsing is read, its text read afterwards', () => {
     const lines = ['## Format: `[ID]` &amp; **bold** ##', '- [ ] T001 a', '', '## Phase 1 ##', '', '# Tasks: [FEATURE NAME]'];
     const cuts = cutPoints(lines);
     const first = readSimpleRegions(lines, cuts, 0);
-    expect(first?.inline.map((heading) => heading.line)).toEqual([1]);
-    expect(first?.blocks).toHaveLength(2);
+    expect(first?.inline.map((heading) => heading.line)).toEqual([1, 4, 6]);
+    expect(first?.blocks).toHaveLength(4);
     const blocks = readBlocks(lines, { shorten: false, chunkChars: 1 });
     expect(blocks.filter((block) => block.kind === 'heading').map((block) => block.text)).toEqual([
       'Format: `[ID]` & bold',
@@ -293,5 +301,19 @@ describe('what it reads and what it refuses', () => {
     ['a footnote definition opening a list', ['[^1]: - [ ] T001 a']],
   ])('refuses %s', (_, lines) => {
     expect(readAll(lines)).toBeNull();
+  });
+});
+
+describe('reading over many regions', () => {
+  test('stops before the first region holding a line it does not know, keeping the regions before', () => {
+    const lines = ['## Phase 1', '- [ ] T001 a', '', 'Title', '===', '', '<div>', '', '- [ ] T002 b'];
+    const cuts = cutPoints(lines);
+    expect(cuts).toEqual([0, 3, 6, 8, 9]);
+    const reading = readSimpleRegions(lines, cuts, 0);
+    expect(reading?.next).toBe(2);
+    expect(reading?.blocks.map((block) => block.line)).toEqual([1, 2, 4]);
+    expect(readSimpleRegions(lines, cuts, 2)).toBeNull();
+    expect(readSimpleRegions(lines, cuts, 3)?.blocks.map((block) => block.line)).toEqual([9]);
+    expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 });
