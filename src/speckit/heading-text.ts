@@ -11,6 +11,8 @@ import { collapseWhitespace } from './whitespace.js';
  * and images, literal autolinks, and NUL (micromark misplaces emphasis markers around its U+FFFD).
  */
 const UNREAD = /[<~\0]|&[#A-Za-z0-9]|\]\(|@|www\.|https?:\/\//i;
+/** What this reader reads: without any, the text is as written. */
+const MARKUP = /[\\`*_]/;
 /** Emphasis runs beyond this go to micromark: matching them walks back over the open ones, which must stay short. */
 const MAX_RUNS = 64;
 const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
@@ -48,6 +50,7 @@ export function atxContent(line: string): string {
  */
 export function plainHeadingText(text: string, definitions: boolean): string | null {
   if (UNREAD.test(text) || (definitions && text.includes('['))) return null;
+  if (!MARKUP.test(text)) return collapseWhitespace(text);
   const ticks = backtickRuns(text);
   const pieces: (string | Run)[] = [];
   const runs: Run[] = [];

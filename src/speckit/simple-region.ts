@@ -95,13 +95,16 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
   let end = cuts[region + 1]!;
   // What was read up to the last cut reached outside code, where everything read is closed: a line this
   // reader does not know gives up the region it is in, and what came before stands.
-  let kept = { region, blocks: 0, inline: 0, defined: 0 };
+  let keptRegion = region;
+  let keptBlocks = 0;
+  let keptInline = 0;
+  let keptDefined = 0;
   const stop = (): SimpleReading | null => {
-    if (kept.region === from) return null;
-    blocks.length = kept.blocks;
-    inline.length = kept.inline;
-    defined.length = kept.defined;
-    return { blocks, next: kept.region, inline, definitions: defined };
+    if (keptRegion === from) return null;
+    blocks.length = keptBlocks;
+    inline.length = keptInline;
+    defined.length = keptDefined;
+    return { blocks, next: keptRegion, inline, definitions: defined };
   };
   for (let i = start; i < lines.length; i++) {
     if (i === end) {
@@ -109,11 +112,14 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       end = cuts[region + 1]!;
       // A cut inside code is read on; outside it, the next region starts with nothing open.
       if (fence === '') {
-        kept = { region, blocks: blocks.length, inline: inline.length, defined: defined.length };
+        keptRegion = region;
+        keptBlocks = blocks.length;
+        keptInline = inline.length;
+        keptDefined = defined.length;
         start = i;
-        items.length = 0;
+        if (items.length > 0) items.length = 0;
         open = 'none';
-        quoted.containers.length = 0;
+        if (quoted.containers.length > 0) quoted.containers.length = 0;
         quoted.owner = null;
         quoted.paragraph = false;
       }
@@ -146,7 +152,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       if (first !== 0x7c /* | */) return stop();
       continue;
     }
-    if (quoted.containers.length > 0 || (items.length === 0 && (open === 'none' || open === 'prose') && /^ {0,3}>/.test(line))) {
+    if (quoted.containers.length > 0 || (items.length === 0 && (open === 'none' || open === 'prose') && opensQuote(line, first))) {
       const read = readQuotedLine(line, i, quoted, blocks, open !== 'none');
       if (read === null) return stop();
       // `closed`: the line ended every quote, and is read below, after a paragraph in a container if one was open.
@@ -320,7 +326,13 @@ function close(quoted: Quoted): 'closed' {
 
 /** A setext heading's inline content: its paragraph's lines (column-0 prose, so without indentation) joined. */
 function paragraphText(lines: readonly string[], first: number, underline: number): string {
-  return lines.slice(first, underline).join('\n').replace(/[ \t]+$/, '');
+  const text = underline === first + 1 ? lines[first]! : lines.slice(first, underline).join('\n');
+  return text.replace(/[ \t]+$/, '');
+}
+
+/** Whether a line starts with `>` after at most three spaces. */
+function opensQuote(line: string, first: number): boolean {
+  return first === 0x3e /* > */ || (first === SPACE && /^ {1,3}>/.test(line));
 }
 
 /** A label as mdast identifies it (whitespace collapsed, case folded), which defines the same in another piece. */
