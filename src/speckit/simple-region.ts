@@ -57,7 +57,7 @@ export interface SimpleReading {
  * What the line before is, as far as the next line cares: nothing open (`none`), paragraph text at the top
  * level (`prose`, which a setext underline makes a heading and a non-1 ordered item cannot interrupt), an
  * item's first paragraph, link definitions (content whose following lines micromark reads its own way), a
- * footnote's paragraph, or a table's rows.
+ * footnote's paragraph, a table's rows, or a paragraph inside a block quote (or in one just closed).
  */
 type Open = 'none' | 'prose' | 'item' | 'definition' | 'footnote' | 'table' | 'quoted';
 
