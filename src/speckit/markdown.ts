@@ -73,18 +73,19 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
   if (first.definitions.length === 0) return first.blocks;
   // A link or footnote definition makes references resolve anywhere in the document, so where there are
   // some, the pieces micromark reads are read again with every one of them known.
+  // Their count is checked where micromark is given them (see `readRegions`): a file read directly needs no limit.
   const definitions = [...new Set(first.definitions)];
-  checkDefinitions(definitions, first.firstDefinitionLine);
-  return readRegions(lines, { cut, chunkChars, simple, progress }, definitions).blocks;
+  return readRegions(lines, { cut, chunkChars, simple, progress }, definitions, first.firstDefinitionLine).blocks;
 }
 
 type Reading = { cut: boolean; chunkChars: number; simple: boolean; progress: (line: number) => void };
 
 /**
  * One reading of every region (see `readBlocks`), micromark seeing `definitions` in every piece. Each piece
- * is checked against the limits of limits.ts before micromark sees it, so its cost stays linear.
+ * is checked against the limits of limits.ts before micromark sees it, so its cost stays linear; so is the
+ * number of definitions, first found at line `definitionLine`, which every piece micromark reads is given.
  */
-function readRegions(lines: readonly string[], { cut, chunkChars, simple, progress }: Reading, definitions: readonly string[]) {
+function readRegions(lines: readonly string[], { cut, chunkChars, simple, progress }: Reading, definitions: readonly string[], definitionLine = 0) {
   const cuts = cutPoints(lines);
   const regions = cuts.length - 1;
   // The simple reading from each region on, computed once: null when micromark must read the region.
@@ -109,7 +110,7 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
     if (direct) {
       for (const block of direct.blocks) blocks.push(block);
       for (const heading of direct.inline) inline.push(heading);
-      if (direct.definitions.length > 0 && found.length === 0) firstDefinitionLine = cuts[region]! + 1;
+      if (direct.definitions.length > 0 && found.length === 0) firstDefinitionLine = direct.definitionLine;
       for (const definition of direct.definitions) found.push(definition);
       region = direct.next;
       continue;
@@ -124,6 +125,7 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
       setext += more;
       chars += size(end++);
     }
+    checkDefinitions(definitions, definitionLine);
     checkPiece(lines, cuts[region]!, cuts[end]!);
     let piece = readPiece(lines, cuts[region]!, cuts[end]!, cut, definitions);
     while (piece.open) {
@@ -139,7 +141,7 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
     for (const definition of piece.definitions) found.push(definition);
     region = end;
   }
-  readInlineHeadings(inline, lines, chunkChars, definitions);
+  readInlineHeadings(inline, lines, chunkChars, definitions, definitionLine);
   return { blocks, definitions: found, firstDefinitionLine };
 }
 
@@ -147,13 +149,14 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
  * Fills in the text of headings read directly whose text needs inline parsing: read directly where
  * heading-text.ts can, the rest a batch of lines per micromark call.
  */
-function readInlineHeadings(headings: readonly HeadingBlock[], lines: readonly string[], chunkChars: number, definitions: readonly string[]): void {
+function readInlineHeadings(headings: readonly HeadingBlock[], lines: readonly string[], chunkChars: number, definitions: readonly string[], definitionLine: number): void {
   const left: HeadingBlock[] = [];
   for (const heading of headings) {
     const text = plainHeadingText(atxContent(lines[heading.line - 1]!), definitions.length > 0);
     if (text === null) left.push(heading);
     else heading.text = text;
   }
+  if (left.length > 0) checkDefinitions(definitions, definitionLine);
   for (let first = 0; first < left.length; ) {
     const batch: string[] = [];
     let chars = 0;

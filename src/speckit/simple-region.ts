@@ -51,6 +51,8 @@ export interface SimpleReading {
   inline: HeadingBlock[];
   /** The link and footnote definitions read, each as micromark-piece.ts writes one for other pieces. */
   definitions: string[];
+  /** The 1-based line of the first of them (0 when there is none). */
+  definitionLine: number;
 }
 
 /**
@@ -99,12 +101,13 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
   let keptBlocks = 0;
   let keptInline = 0;
   let keptDefined = 0;
+  let definitionLine = 0;
   const stop = (): SimpleReading | null => {
     if (keptRegion === from) return null;
     blocks.length = keptBlocks;
     inline.length = keptInline;
     defined.length = keptDefined;
-    return { blocks, next: keptRegion, inline, definitions: defined };
+    return { blocks, next: keptRegion, inline, definitions: defined, definitionLine: keptDefined > 0 ? definitionLine : 0 };
   };
   for (let i = start; i < lines.length; i++) {
     if (i === end) {
@@ -210,13 +213,13 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       const footnote = FOOTNOTE_DEFINITION.exec(line);
       if (footnote) {
         if (!startsProse(line, footnote[0].length)) return stop();
-        defined.push(`[^${identifier(footnote[1]!)}]: x`);
+        if (defined.push(`[^${identifier(footnote[1]!)}]: x`) === 1) definitionLine = i + 1;
         open = 'footnote';
         continue;
       }
       const link = LINK_DEFINITION.exec(line);
       if (!link || link[1]![0] === '^' || !/[^ \t]/.test(link[1]!)) return stop();
-      defined.push(`[${identifier(link[1]!)}]: x`);
+      if (defined.push(`[${identifier(link[1]!)}]: x`) === 1) definitionLine = i + 1;
       open = 'definition';
       continue;
     }
@@ -232,7 +235,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       paragraph = i;
     }
   }
-  return { blocks, next: region + 1, inline, definitions: defined };
+  return { blocks, next: region + 1, inline, definitions: defined, definitionLine };
 }
 
 /**

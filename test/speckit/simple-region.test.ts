@@ -223,6 +223,7 @@ describe('what it reads and what it refuses', () => {
       next: 1,
       inline: [],
       definitions: [],
+      definitionLine: 0,
       blocks: [
         { kind: 'heading', line: 1, level: 2, atx: true, text: 'Phase 1: Setup' },
         { kind: 'item', line: 2, depth: 0, checked: false, paragraph: { line: 2, index: 6, endLine: 2 } },
@@ -248,6 +249,7 @@ describe('what it reads and what it refuses', () => {
       ],
       inline: [],
       definitions: [],
+      definitionLine: 0,
     });
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
