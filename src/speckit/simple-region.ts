@@ -37,6 +37,8 @@ const LETTER = /^\p{L}/u;
 const LINK_DEFINITION = /^\[([^[\]\\]{1,999})\]:[ \t]*[!-'*-;=?-[\]-~]+(?:[ \t]+(?:"[^"\\]*"|'[^'\\]*'|\([^()\\]*\)))?[ \t]*$/;
 /** A GFM footnote definition whose text follows on its line after one space (checked to open prose). */
 const FOOTNOTE_DEFINITION = /^\[\^([^\s[\]\\]{1,999})\]: /;
+/** What might be a table's delimiter row. */
+const DELIMITER_LIKE = /^[|:\- \t]*$/;
 /** A table delimiter cell: hyphens, optionally aligned by colons. */
 const DELIMITER_CELL = /^[ \t]*:?-+:?[ \t]*$/;
 
@@ -224,9 +226,19 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       continue;
     }
     if (first === 0x7c /* | */) {
-      if (open !== 'none' || i + 1 >= end || !isTableStart(line, lines[i + 1]!)) return stop();
-      open = 'table';
-      i++;
+      // A table may interrupt a paragraph. A line of delimiter characters after paragraph text might make
+      // a table of the line before (whose cells this does not count), so it is left to micromark.
+      if (open !== 'none' && (open !== 'prose' || DELIMITER_LIKE.test(line))) return stop();
+      if (i + 1 < end && isTableStart(line, lines[i + 1]!)) {
+        open = 'table';
+        i++;
+        continue;
+      }
+      // Not a table: paragraph text, which nothing else starting with `|` can be.
+      if (open === 'none') {
+        open = 'prose';
+        paragraph = i;
+      }
       continue;
     }
     if (!startsProse(line, 0) || open === 'definition' || open === 'quoted') return stop();

@@ -113,6 +113,7 @@ const wellFormed = fc.oneof(
   { arbitrary: fc.tuple(fc.array(pick('Title', 'Title *em* `code`', 'a_b_ **T001**', 'word\\', 'x  '), { minLength: 1, maxLength: 3 }), pick('===', '---', '-', '  ==')).map(([text, rule]) => [...text, rule]), weight: 3 },
   { arbitrary: fc.tuple(pick('', '  ', '   '), pick('1.', '1)', '2.', '10)'), pick('[ ] T001 a', '[x] T002', 'text')).map(([indent, marker, text]) => [`${indent}${marker} ${text}`]), weight: 3 },
   { arbitrary: fc.tuple(pick('| a | b |', '|a|b|', '| `a` | *b* |'), pick('|---|---|', '|:-:|--:|'), fc.array(pick('| x | y |', '| 1 |', '|'), { maxLength: 3 })).map(([head, rule, rows]) => [head, rule, ...rows, '']), weight: 2 },
+  { arbitrary: fc.array(pick('| x | y |', '| x |', 'Title', '|-|-|', '| - |', '===', '---', '| a | b |'), { minLength: 1, maxLength: 6 }), weight: 2 },
   { arbitrary: pick('[P]: https://x.io', '[p]:/u "title"', '[^1]: note', '[^N]: Note *x*', '[Q]: /q (t)').map((line) => [line]), weight: 2 },
   { arbitrary: heading, weight: 2 },
   {

@@ -292,7 +292,7 @@ describe('what it reads and what it refuses', () => {
     ['an item indented four past its parent', ['- [ ] T001 a', '      - [ ] T002 b']],
     ['a tab taking a top-level marker to column 4', ['\t- [ ] T001 a']],
     ['an ordered item not starting at 1 under a paragraph', ['Prose', '2. [ ] T001 a']],
-    ['a table header without its delimiter row', ['| a | b |', '| x | y |']],
+    ['a delimiter row after paragraph text (its cells are not counted)', ['a | b', '|---|---|']],
     ['a table header and a delimiter row of another width', ['| a | b |', '| - |']],
     ['HTML', ['<details>']],
     ['a heading in a block quote', ['> ## Phase 1']],
