@@ -177,3 +177,26 @@ describe('constructs read directly give the blocks of a single micromark parse',
     expect(lazy).toBeGreaterThan(20);
   });
 });
+
+describe('the cases CommonMark and GFM spell out', () => {
+  test.each([
+    ['a setext heading over two lines', ['Title', 'more *text*', '===']],
+    ['`---` after a paragraph: a setext underline, not a break', ['Title', '---', '- [ ] T001 a']],
+    ['an underline indented three spaces, and four (text)', ['Title', '   ---', '', 'Other', '    ---']],
+    ['`===` after a definition-only paragraph: paragraph text', ['[P]: /x', '===', '- [ ] T001 a']],
+    ['an ordered item not at 1 does not interrupt a paragraph', ['Text', '2. [ ] T001 a']],
+    ['an ordered item at 1 does', ['Text', '1. [ ] T001 a', '2) [x] T002 b']],
+    ['a 9-digit marker sets the content column, a 10-digit one is text', ['123456789. [ ] T001 a', '           - [ ] T002 b', '', '1234567890. [ ] T003']],
+    ['a lazy line in a quoted item, then a sibling', ['> - [ ] T001 a', 'lazy', '> - [x] T002 b', '>   - [ ] T003 c']],
+    ['a quote ended by a bullet, an ordered item after quoted text', ['> text', '- [ ] T001 a', '', '> text', '2. [ ] T002 b']],
+    ['a table ended by a blank line, rows holding list markers', ['| a |', '| - |', '| - [ ] x |', '', '- [ ] T001 a']],
+    ['a table interrupting a paragraph', ['Text', '| a | b |', '|---|---|', '| - [ ] x | y |']],
+    ['a footnote, its lazy line, then items', ['[^1]: note', 'lazy', '- [ ] T001 a', '', '[^2]: b', '2. [ ] T002 c']],
+    ['tabs after markers and in indentation', ['-\t[ ] T001 a', '1.\t[ ] T002 b', '\t- [ ] T003 c']],
+    ['an empty item, an item starting with a blank line', ['-', '  - [ ] T001 a', '', '-', '', '  [ ] T002']],
+    ['a heading whose text holds references once definitions are known', ['## Phase 1 [P] *a*', '- [ ] T001 a', '', '[P]: /x', '', 'Title [P]', '---']],
+  ])('%s', (_, lines) => {
+    expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
+    expect(comparable(readBlocks(lines))).toEqual(comparable(plain(lines)));
+  });
+});
