@@ -21,7 +21,26 @@ function comparable(blocks: Block[]) {
 }
 
 const pick = (...values: string[]) => fc.constantFrom(...values);
-const prose = pick('Title', 'Title *em* and `code`', 'a_b_ **T001** [P]', 'see [x][] and [P]', 'word\\', 'trailing  ', '*a', '`x` y', 'Phase 1: *Setup*', '準備 🎯', 'www.x.io');
+const prose = pick(
+  'Title',
+  'Title *em* and `code`',
+  'a_b_ **T001** [P]',
+  'see [x][] and [P]',
+  'word\\',
+  'trailing  ',
+  '*a',
+  'b*',
+  '**a',
+  '_c_',
+  '`x` y',
+  '`open',
+  'close` *x',
+  '``two',
+  'Phase 1: *Setup*',
+  '準備 🎯',
+  'www.x.io',
+  '| x | y |',
+);
 const underline = pick('===', '---', '  ==', '-', '- ', '= =', '--- -', '***', '===  ', '   -', '    ---', '\t===');
 const setext = fc.tuple(fc.array(prose, { minLength: 1, maxLength: 3 }), underline).map(([text, rule]) => [...text, rule]);
 const ordered = fc
@@ -110,7 +129,12 @@ const fragment = fc.oneof(
 // The same constructs in the forms the reader takes, so that long stretches are read directly and the
 // rare line above lands among them.
 const wellFormed = fc.oneof(
-  { arbitrary: fc.tuple(fc.array(pick('Title', 'Title *em* `code`', 'a_b_ **T001**', 'word\\', 'x  '), { minLength: 1, maxLength: 3 }), pick('===', '---', '-', '  ==')).map(([text, rule]) => [...text, rule]), weight: 3 },
+  {
+    arbitrary: fc
+      .tuple(fc.array(pick('Title', 'Title *em* `code`', 'a_b_ **T001**', 'word\\', 'x  ', '`open', 'close` y', '*a', 'b*', '| x |'), { minLength: 1, maxLength: 3 }), pick('===', '---', '-', '  =='))
+      .map(([text, rule]) => [...text, rule]),
+    weight: 3,
+  },
   { arbitrary: fc.tuple(pick('', '  ', '   '), pick('1.', '1)', '2.', '10)'), pick('[ ] T001 a', '[x] T002', 'text')).map(([indent, marker, text]) => [`${indent}${marker} ${text}`]), weight: 3 },
   { arbitrary: fc.tuple(pick('| a | b |', '|a|b|', '| `a` | *b* |'), pick('|---|---|', '|:-:|--:|'), fc.array(pick('| x | y |', '| 1 |', '|'), { maxLength: 3 })).map(([head, rule, rows]) => [head, rule, ...rows, '']), weight: 2 },
   { arbitrary: fc.array(pick('| x | y |', '| x |', 'Title', '|-|-|', '| - |', '===', '---', '| a | b |'), { minLength: 1, maxLength: 6 }), weight: 2 },
