@@ -1,4 +1,4 @@
-import { collapseWhitespace } from './whitespace.js';
+import { collapseWhitespace, trimSpacesEnd } from './whitespace.js';
 
 // The plain text of a heading's inline content as micromark-piece.ts reads it from micromark's tree
 // (`plainText`), in one linear pass: backslash escapes, code spans (which keep their backticks), emphasis
@@ -35,12 +35,14 @@ interface Run {
  * the optional closing sequence of `#`s (which a space or tab must precede, unless it is all there is).
  */
 export function atxContent(line: string): string {
-  let content = line.replace(/^#{1,6}/, '').replace(/^[ \t]+|[ \t]+$/g, '');
-  const closing = /#+$/.exec(content);
-  if (closing && (closing.index === 0 || content[closing.index - 1] === ' ' || content[closing.index - 1] === '\t')) {
-    content = content.slice(0, closing.index).replace(/[ \t]+$/, '');
-  }
-  return content;
+  const content = trimSpacesEnd(line.replace(/^#{1,6}[ \t]*/, ''));
+  // Scanned from the end, as in trimSpacesEnd: `/#+$/` would be quadratic on a long run of `#` inside.
+  let closing = content.length;
+  while (closing > 0 && content[closing - 1] === '#') closing--;
+  if (closing === content.length) return content;
+  if (closing === 0) return '';
+  const before = content[closing - 1];
+  return before === ' ' || before === '\t' ? trimSpacesEnd(content.slice(0, closing)) : content;
 }
 
 /**

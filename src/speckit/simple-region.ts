@@ -1,7 +1,7 @@
 import { plainHeadingText } from './heading-text.js';
 import { MAX_NESTING } from './limits.js';
 import type { Block, HeadingBlock, ItemBlock } from './markdown.js';
-import { collapseWhitespace } from './whitespace.js';
+import { collapseWhitespace, trimSpacesEnd } from './whitespace.js';
 
 // Reads, without micromark, lines whose Markdown block structure is certain from the lines themselves: ATX
 // headings, bullet and ordered items opening with a checkbox or a word, prose paragraphs and the setext
@@ -342,7 +342,7 @@ function close(quoted: Quoted): 'closed' {
 /** A setext heading's inline content: its paragraph's lines (column-0 prose, so without indentation) joined. */
 function paragraphText(lines: readonly string[], first: number, underline: number): string {
   const text = underline === first + 1 ? lines[first]! : lines.slice(first, underline).join('\n');
-  return text.replace(/[ \t]+$/, '');
+  return trimSpacesEnd(text);
 }
 
 /** Whether a line starts with `>` after at most three spaces. */
@@ -361,7 +361,7 @@ function identifier(label: string): string {
  */
 function isTableStart(header: string, delimiter: string): boolean {
   const cells = (line: string) => {
-    const row = line.replace(/[ \t]+$/, '');
+    const row = trimSpacesEnd(line);
     if (row.length < 2 || row[0] !== '|' || row.at(-1) !== '|' || row.includes('\\')) return null;
     return row.slice(1, -1).split('|');
   };

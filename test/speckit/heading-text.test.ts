@@ -44,6 +44,14 @@ describe('plainHeadingText', () => {
     expect(readHeadingTexts([line])[0]).toBe(text);
   });
 
+  test('long runs inside a heading (of `#`, spaces, markers) are read in linear time', () => {
+    const started = performance.now();
+    expect(atxContent(`## a ${'#'.repeat(1_000_000)}b`)).toHaveLength(1_000_003);
+    expect(atxContent(`## a${' '.repeat(1_000_000)}b ##`)).toHaveLength(1_000_002);
+    expect(plainHeadingText(`a${' '.repeat(1_000_000)}*b*${'`'.repeat(1000)}`, false)).toBe('a b' + '`'.repeat(1000));
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+
   test('leaves references to micromark when the document has definitions, and HTML, entities, links always', () => {
     expect(plainHeadingText('Phase 1 [P]', true)).toBeNull();
     for (const text of ['a <b>', 'Fish &amp; chips', 'a ~~b~~', '[a](b)', 'see www.x.io', 'a@b.io', 'https://x.io']) {
