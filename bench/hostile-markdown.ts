@@ -15,7 +15,8 @@ const BUDGET_MS = 10_000;
 const HEAD = '## Phase 1: Setup\n\n- [ ] T001 a task\n\n';
 
 /** Each construct as a unit repeated to the size wanted. */
-const CONSTRUCTS: { name: string; unit: (i: number) => string; once?: boolean }[] = [
+/** `once`: the units make one line, ended by `tail` (`x\n` unless given). */
+const CONSTRUCTS: { name: string; unit: (i: number) => string; once?: boolean; tail?: string }[] = [
   { name: 'typical checkbox lines', unit: (i) => `- [ ] T${i} [P] [US1] Implement the thing in src/x/y${i}.py\n` },
   { name: 'lists opened on one line (`- - - … x`)', unit: () => '- ', once: true },
   { name: 'block quotes on one line (`> > > …`)', unit: () => '> ', once: true },
@@ -31,6 +32,10 @@ const CONSTRUCTS: { name: string; unit: (i: number) => string; once?: boolean }[
   { name: 'unclosed `[a](` in a paragraph', unit: () => '[a](' , once: true },
   { name: 'headings with inline markup', unit: (i) => `## Phase ${i} *a* \`b\` [c]\n- [ ] T${i} x\n` },
   { name: 'indentation ladder (nested lists)', unit: (i) => `${'  '.repeat(i % 20)}- [ ] T${i} x\n` },
+  { name: 'block quote with lazy lines, no blank line', unit: (i) => (i % 2 === 0 ? `> - [ ] T${i} x\n` : 'lazy text\n') },
+  { name: 'a run of `#` inside one heading', unit: (i) => (i === 0 ? '## a ' : '#'), once: true, tail: 'b\n' },
+  { name: 'spaces inside one setext heading', unit: (i) => (i === 0 ? 'a' : ' '), once: true, tail: 'b\n===\n' },
+  { name: 'spaces inside one table header', unit: (i) => (i === 0 ? '| a' : ' '), once: true, tail: ' |\n| - |\n' },
 ];
 
 function build(construct: (typeof CONSTRUCTS)[number], bytes: number): string {
@@ -41,7 +46,7 @@ function build(construct: (typeof CONSTRUCTS)[number], bytes: number): string {
     parts.push(unit);
     size += unit.length;
   }
-  if (construct.once) parts.push('x\n');
+  if (construct.once) parts.push(construct.tail ?? 'x\n');
   return parts.join('');
 }
 
