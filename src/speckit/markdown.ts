@@ -72,8 +72,8 @@ export function readBlocks(lines: readonly string[], options: ReadOptions = {}):
   const first = readRegions(lines, { cut, chunkChars, simple, progress }, []);
   if (first.definitions.length === 0) return first.blocks;
   // A link or footnote definition makes references resolve anywhere in the document, so where there are
-  // some, the pieces micromark reads are read again with every one of them known.
-  // Their count is checked where micromark is given them (see `readRegions`): a file read directly needs no limit.
+  // some, the pieces micromark reads are read again with every one of them known. Their number is checked
+  // where micromark is given them (see `readRegions`): a file read directly needs no limit on it.
   const definitions = [...new Set(first.definitions)];
   return readRegions(lines, { cut, chunkChars, simple, progress }, definitions, first.firstDefinitionLine).blocks;
 }
