@@ -155,7 +155,31 @@ const document = fc.oneof(
   fc.array(wellFormed, { minLength: 1, maxLength: 30 }),
 ).map((fragments) => fragments.flat());
 
+// Lines of Markdown-shaped noise: markers, indentation, pipes, brackets and underlines in any order.
+const noise = fc
+  .array(
+    pick('>', '> ', ' ', '  ', '\t', '-', '- ', '* ', '1. ', '2) ', '[ ] ', '[x] ', '|', ' | ', '---', '===', '#', '## ', '`', '*', '_', 'a', 'Word ', '[^1]: ', '[a]: /u', '"t"', '\\', '\n', '\n', '\n', '\n\n'),
+    { maxLength: 60 },
+  )
+  .map((parts) => parts.join('').split('\n'));
+
 describe('constructs read directly give the blocks of a single micromark parse', () => {
+  test('Markdown-shaped noise, read in the smallest pieces (property)', () => {
+    fc.assert(
+      fc.property(noise, (lines) => {
+        // micromark's development build (which vitest loads) asserts on some of these (`*` then `[x] >`).
+        let reference: Block[];
+        try {
+          reference = plain(lines);
+        } catch {
+          return;
+        }
+        expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(reference);
+      }),
+      { numRuns: RUNS },
+    );
+  }, TIMEOUT_MS);
+
   test('read in the smallest pieces, whole lines (property)', () => {
     fc.assert(
       fc.property(document, (lines) => {
