@@ -31,6 +31,8 @@ const CONSTRUCTS: { name: string; unit: (i: number) => string; once?: boolean; t
   { name: 'block quote with lists (`> - a`), blocks of 10', unit: (i) => (i % 10 === 9 ? '> - a\n\n' : '> - a\n') },
   { name: 'unclosed `[a](` in a paragraph', unit: () => '[a](' , once: true },
   { name: 'headings with inline markup', unit: (i) => `## Phase ${i} *a* \`b\` [c]\n- [ ] T${i} x\n` },
+  { name: 'headings with inline markup, a definition in the file', unit: (i) => (i === 0 ? '[z]: /z\n\n' : `## Phase ${i} *a* \`b\` [c]\n- [ ] T${i} x\n`) },
+  { name: 'setext headings with brackets, a definition in the file', unit: (i) => (i === 0 ? '[z]: /z\n\n' : 'a [c]\n=\n\n') },
   { name: 'indentation ladder (nested lists)', unit: (i) => `${'  '.repeat(i % 20)}- [ ] T${i} x\n` },
   { name: 'block quote with lazy lines, no blank line', unit: (i) => (i % 2 === 0 ? `> - [ ] T${i} x\n` : 'lazy text\n') },
   { name: 'a run of `#` inside one heading', unit: (i) => (i === 0 ? '## a ' : '#'), once: true, tail: 'b\n' },

@@ -2,9 +2,10 @@ import { collapseWhitespace, trimSpacesEnd } from './whitespace.js';
 
 // The plain text of a heading's inline content as micromark-piece.ts reads it from micromark's tree
 // (`plainText`), in one linear pass: backslash escapes, code spans (which keep their backticks), emphasis
-// and strong emphasis (whose markers vanish) and hard line breaks. Anything whose reading depends on more
-// (links and references, footnote calls, HTML and autolinks, character references, strikethrough, GFM's
-// literal autolinks, NUL) answers null, and the heading goes to micromark as before.
+// and strong emphasis (whose markers vanish), hard line breaks, and brackets that name no definition (which
+// are text). Anything whose reading depends on more (references to defined labels, inline links, HTML and
+// autolinks, character references, strikethrough, GFM's literal autolinks, NUL) answers null, and the
+// heading goes to micromark as before.
 
 /**
  * What this reader leaves to micromark: HTML and autolinks, character references, strikethrough, inline links
@@ -47,11 +48,11 @@ export function atxContent(line: string): string {
 
 /**
  * The plain text of inline content (a heading's, its lines joined by `\n`, each without its indentation), or
- * null when it holds what only micromark reads. `definitions` says whether the document defines links or
- * footnotes: then any `[` may start a reference, and the text goes to micromark.
+ * null when it holds what only micromark reads. `labels` are the labels the document defines (see
+ * `definedLabels`): a bracketed label among them may make a reference, and the text goes to micromark.
  */
-export function plainHeadingText(text: string, definitions: boolean): string | null {
-  if (UNREAD.test(text) || (definitions && text.includes('['))) return null;
+export function plainHeadingText(text: string, labels: ReadonlySet<string>): string | null {
+  if (UNREAD.test(text) || (labels.size > 0 && refersTo(text, labels))) return null;
   if (!MARKUP.test(text)) return collapseWhitespace(text);
   const ticks = backtickRuns(text);
   const pieces: (string | Run)[] = [];
@@ -111,6 +112,37 @@ export function plainHeadingText(text: string, definitions: boolean): string | n
   let out = '';
   for (const piece of pieces) out += typeof piece === 'string' ? piece : piece.marker.repeat(piece.size);
   return collapseWhitespace(out);
+}
+
+/**
+ * A link or footnote label as micromark matches it (whitespace collapsed, case folded), lower case as mdast
+ * writes an identifier: `[^n]` is labelled `^n`, which no link definition can be (GFM reads it as a footnote).
+ */
+export function normalizeLabel(label: string): string {
+  return label.replace(/[\t\n\r ]+/g, ' ').replace(/^ | $/g, '').toLowerCase().toUpperCase().toLowerCase();
+}
+
+/** The labels of definition lines (`[label]: x`, `[^label]: x`, as micromark-piece.ts writes them). */
+export function definedLabels(definitions: readonly string[]): Set<string> {
+  return new Set(definitions.map((line) => normalizeLabel(line.slice(1, line.lastIndexOf(']:')))));
+}
+
+/**
+ * Whether a bracketed span of the text (innermost: a label holds no unescaped bracket) names one of
+ * `labels`. Only then can a reference or a footnote call form; otherwise brackets are text.
+ */
+function refersTo(text: string, labels: ReadonlySet<string>): boolean {
+  let open = -1;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '\\') i++;
+    else if (char === '[') open = i;
+    else if (char === ']' && open !== -1) {
+      if (labels.has(normalizeLabel(text.slice(open + 1, i)))) return true;
+      open = -1;
+    }
+  }
+  return false;
 }
 
 /** 1 for whitespace (the text's edges included), 2 for punctuation, 0 for anything else: micromark's classes. */

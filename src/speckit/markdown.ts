@@ -1,4 +1,4 @@
-import { atxContent, plainHeadingText } from './heading-text.js';
+import { atxContent, definedLabels, plainHeadingText } from './heading-text.js';
 import { checkDefinitions, checkHeading, checkPiece, MAX_BLOCK_CHARS, MAX_SETEXT_PER_PIECE, setextUnderlines } from './limits.js';
 import { readHeadingTexts, readPiece } from './micromark-piece.js';
 import { readSimpleRegions, type SimpleReading } from './simple-region.js';
@@ -63,8 +63,8 @@ const ATX_START = /^#{1,6}(?:[ \t]|$)/;
  * A micromark piece that ends inside fenced code or HTML, or in indented code, is grown over the following
  * regions, whatever they hold, and parsed again, so nothing is read directly unless it starts afresh.
  * Where link or footnote definitions are found (by micromark or read directly), everything is read again
- * with them known: micromark pieces get them before their lines, and heading text that may hold a
- * reference goes to micromark.
+ * with them known: micromark pieces get them before their lines, and heading text naming a defined label
+ * goes to micromark.
  */
 export function readBlocks(lines: readonly string[], options: ReadOptions = {}): Block[] {
   const { shorten: cut = true, chunkChars = 4_000, simple = true, progress = () => {} } = options;
@@ -90,8 +90,9 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
   const regions = cuts.length - 1;
   // The simple reading from each region on, computed once: null when micromark must read the region.
   const known: (SimpleReading | null | undefined)[] = [];
+  const labels = definedLabels(definitions);
   const simpleFrom = (region: number) => {
-    if (known[region] === undefined) known[region] = simple ? readSimpleRegions(lines, cuts, region, definitions.length > 0) : null;
+    if (known[region] === undefined) known[region] = simple ? readSimpleRegions(lines, cuts, region, labels) : null;
     return known[region];
   };
   const size = (region: number) => {
@@ -141,7 +142,7 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
     for (const definition of piece.definitions) found.push(definition);
     region = end;
   }
-  readInlineHeadings(inline, lines, chunkChars, definitions, definitionLine);
+  readInlineHeadings(inline, lines, chunkChars, definitions, labels, definitionLine);
   return { blocks, definitions: found, firstDefinitionLine };
 }
 
@@ -149,10 +150,17 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
  * Fills in the text of headings read directly whose text needs inline parsing: read directly where
  * heading-text.ts can, the rest a batch of lines per micromark call.
  */
-function readInlineHeadings(headings: readonly HeadingBlock[], lines: readonly string[], chunkChars: number, definitions: readonly string[], definitionLine: number): void {
+function readInlineHeadings(
+  headings: readonly HeadingBlock[],
+  lines: readonly string[],
+  chunkChars: number,
+  definitions: readonly string[],
+  labels: ReadonlySet<string>,
+  definitionLine: number,
+): void {
   const left: HeadingBlock[] = [];
   for (const heading of headings) {
-    const text = plainHeadingText(atxContent(lines[heading.line - 1]!), definitions.length > 0);
+    const text = plainHeadingText(atxContent(lines[heading.line - 1]!), labels);
     if (text === null) left.push(heading);
     else heading.text = text;
   }

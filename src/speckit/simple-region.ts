@@ -1,4 +1,4 @@
-import { plainHeadingText } from './heading-text.js';
+import { normalizeLabel, plainHeadingText } from './heading-text.js';
 import { MAX_NESTING } from './limits.js';
 import type { Block, HeadingBlock, ItemBlock } from './markdown.js';
 import { collapseWhitespace, trimSpacesEnd } from './whitespace.js';
@@ -79,10 +79,10 @@ interface Quoted {
 /**
  * The blocks of the regions from `cuts[region]` on, up to the first region holding a line this reader does
  * not know (then `next` is that region), or null when the first one does.
- * `cuts` are the cut points of `readBlocks`, ending with the line count. `definitions` says whether the
- * document defines links or footnotes (a setext heading's references are then left to micromark).
+ * `cuts` are the cut points of `readBlocks`, ending with the line count. `labels` are those the document
+ * defines (a setext heading's text naming one is left to micromark).
  */
-export function readSimpleRegions(lines: readonly string[], cuts: readonly number[], region: number, definitions = false): SimpleReading | null {
+export function readSimpleRegions(lines: readonly string[], cuts: readonly number[], region: number, labels: ReadonlySet<string> = new Set()): SimpleReading | null {
   const blocks: Block[] = [];
   const inline: HeadingBlock[] = [];
   const defined: string[] = [];
@@ -197,7 +197,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     }
     const underline = open === 'prose' && items.length === 0 ? SETEXT_UNDERLINE.exec(line) : null;
     if (underline) {
-      const text = plainHeadingText(paragraphText(lines, paragraph, i), definitions);
+      const text = plainHeadingText(paragraphText(lines, paragraph, i), labels);
       if (text === null) return stop();
       blocks.push({ kind: 'heading', line: paragraph + 1, level: underline[1]![0] === '=' ? 1 : 2, atx: false, text });
       open = 'none';
@@ -215,13 +215,13 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       const footnote = FOOTNOTE_DEFINITION.exec(line);
       if (footnote) {
         if (!startsProse(line, footnote[0].length)) return stop();
-        if (defined.push(`[^${identifier(footnote[1]!)}]: x`) === 1) definitionLine = i + 1;
+        if (defined.push(`[^${normalizeLabel(footnote[1]!)}]: x`) === 1) definitionLine = i + 1;
         open = 'footnote';
         continue;
       }
       const link = LINK_DEFINITION.exec(line);
       if (!link || link[1]![0] === '^' || !/[^ \t]/.test(link[1]!)) return stop();
-      if (defined.push(`[${identifier(link[1]!)}]: x`) === 1) definitionLine = i + 1;
+      if (defined.push(`[${normalizeLabel(link[1]!)}]: x`) === 1) definitionLine = i + 1;
       open = 'definition';
       continue;
     }
@@ -348,11 +348,6 @@ function paragraphText(lines: readonly string[], first: number, underline: numbe
 /** Whether a line starts with `>` after at most three spaces. */
 function opensQuote(line: string, first: number): boolean {
   return first === 0x3e /* > */ || (first === SPACE && /^ {1,3}>/.test(line));
-}
-
-/** A label as mdast identifies it (whitespace collapsed, case folded), which defines the same in another piece. */
-function identifier(label: string): string {
-  return label.replace(/[\t\n\r ]+/g, ' ').replace(/^ | $/g, '').toLowerCase().toUpperCase().toLowerCase();
 }
 
 /**
