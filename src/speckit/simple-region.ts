@@ -415,9 +415,10 @@ function readItem(line: string, from = 0): Item | null {
 }
 
 /**
- * Whether text at `at` can only open a paragraph: a letter, or emphasis or code markers that cannot form a
- * list marker, a thematic break or a fence (`*x`, `**x`, `_x`, `__x`, `` `x ``, ``` ``x ```). Digits, `#`,
- * `>`, `<`, `[`, `|` and the like are left to micromark.
+ * Whether text at `at` can only open a paragraph: a letter, digits not followed by `.` or `)` (which could
+ * make an ordered list marker), or emphasis or code markers that cannot form a list marker, a thematic break
+ * or a fence (`*x`, `**x`, `_x`, `__x`, `` `x ``, ``` ``x ```). `#`, `>`, `<`, `[`, `|` and the like are left
+ * to micromark.
  */
 function startsProse(line: string, at: number): boolean {
   const char = line[at];
@@ -426,6 +427,11 @@ function startsProse(line: string, at: number): boolean {
     const next = line[at + 1] === char ? at + 2 : at + 1;
     const after = line[next];
     return after !== undefined && after !== char && after !== ' ' && after !== '\t';
+  }
+  if (char >= '0' && char <= '9') {
+    let end = at + 1;
+    while (line[end]! >= '0' && line[end]! <= '9') end++;
+    return line[end] !== '.' && line[end] !== ')';
   }
   // Two code units: a letter outside the BMP is a surrogate pair.
   return LETTER.test(line.slice(at, at + 2));

@@ -298,7 +298,7 @@ describe('what it reads and what it refuses', () => {
     ['a heading in a block quote', ['> ## Phase 1']],
     ['a tab in a block quote', ['>\t- [ ] T001 a']],
     ['a setext underline in a block quote', ['> Title', '> ---']],
-    ['prose starting with a digit', ['2024 plan']],
+    ['prose starting with ten digits and a dot (no list marker, but left to micromark)', ['1234567890. plan']],
     ['a link reference definition with an escape in its label', ['[P\\]]: https://example.com']],
     ['a footnote definition opening a list', ['[^1]: - [ ] T001 a']],
   ])('refuses %s', (_, lines) => {
