@@ -1,4 +1,4 @@
-import { normalizeLabel, plainHeadingText } from './heading-text.js';
+import { atxContent, normalizeLabel, plainHeadingText } from './heading-text.js';
 import { MAX_NESTING } from './limits.js';
 import type { Block, HeadingBlock, ItemBlock } from './markdown.js';
 import { collapseWhitespace, trimSpacesEnd } from './whitespace.js';
@@ -158,7 +158,7 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       continue;
     }
     if (quoted.containers.length > 0 || (items.length === 0 && (open === 'none' || open === 'prose') && opensQuote(line, first))) {
-      const read = readQuotedLine(line, i, quoted, blocks, open !== 'none');
+      const read = readQuotedLine(line, i, quoted, blocks, open !== 'none', labels);
       if (read === null) return stop();
       // `closed`: the line ended every quote, and is read below, after a paragraph in a container if one was open.
       open = quoted.paragraph ? 'quoted' : 'none';
@@ -256,10 +256,17 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
  * content) it has, then opens new quotes and at most one item, and the rest is a paragraph's text. A line
  * that continues fewer containers is a lazy continuation of an open paragraph, or closes the containers it
  * does not continue. Answers `quoted` when containers stay open, `closed` when the line closed every one
- * and is for the caller to read as a top-level line, null for anything else (tabs, headings, breaks, code,
- * tables, definitions, HTML inside a quote). `afterParagraph` says the line before is paragraph text.
+ * and is for the caller to read as a top-level line, null for anything else (tabs, breaks, code, tables,
+ * definitions, HTML inside a quote, or a heading whose text needs micromark). `afterParagraph` says the line before is paragraph text.
  */
-function readQuotedLine(line: string, i: number, quoted: Quoted, blocks: Block[], afterParagraph: boolean): 'quoted' | 'closed' | null {
+function readQuotedLine(
+  line: string,
+  i: number,
+  quoted: Quoted,
+  blocks: Block[],
+  afterParagraph: boolean,
+  labels: ReadonlySet<string>,
+): 'quoted' | 'closed' | null {
   if (line.includes('\t')) return null;
   const { containers } = quoted;
   // micromark lets no ordered item but `1.` start on a line after paragraph text, even inside a quote the line opens.
@@ -314,6 +321,17 @@ function readQuotedLine(line: string, i: number, quoted: Quoted, blocks: Block[]
     // Blank inside the containers it continued: the paragraph ends, the containers it did not reach close.
     if (matched === 0) return close(quoted);
     containers.length = matched;
+    quoted.paragraph = false;
+    quoted.owner = null;
+    return 'quoted';
+  }
+  if (line[text] === '#' && text - at <= 3 && matched > 0) {
+    // An ATX heading inside the quote: it interrupts a paragraph and is never a lazy line.
+    const heading = ATX.exec(line.slice(text));
+    const content = heading ? plainHeadingText(atxContent(line.slice(text)), labels) : null;
+    if (content === null) return null;
+    containers.length = matched;
+    blocks.push({ kind: 'heading', line: i + 1, level: heading![1]!.length, atx: true, text: content });
     quoted.paragraph = false;
     quoted.owner = null;
     return 'quoted';

@@ -75,6 +75,10 @@ const quoteLine = pick(
   '> > - [ ] T025',
   '>  - x',
   '> # heading',
+  '> ## Phase 2 *quoted*',
+  '>   ### in an item',
+  '>#x',
+  '> ## a <b>',
   '> | a |',
   '>\t- tab',
   'lazy text',
@@ -146,7 +150,7 @@ const wellFormed = fc.oneof(
   { arbitrary: heading, weight: 2 },
   {
     arbitrary: fc
-      .array(pick('> - [ ] T060 a', '> - [x] T061', '>   - [ ] T062 nested', '> text', 'lazy', '>', '> > b', '> 1. [ ] T063'), { minLength: 1, maxLength: 10 })
+      .array(pick('> - [ ] T060 a', '> - [x] T061', '>   - [ ] T062 nested', '> text', 'lazy', '>', '> > b', '> 1. [ ] T063', '> ## Phase 3 in a quote', '>   # in an item'), { minLength: 1, maxLength: 10 })
       .map((lines) => ['> - [ ] T064 first', ...lines]),
     weight: 3,
   },
