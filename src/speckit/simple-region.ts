@@ -60,10 +60,10 @@ export interface SimpleReading {
 /**
  * What the line before is, as far as the next line cares: nothing open (`none`), paragraph text at the top
  * level (`prose`, which a setext underline makes a heading and a non-1 ordered item cannot interrupt), an
- * item's first paragraph, link definitions (content whose following lines micromark reads its own way), a
+ * item's first paragraph, an empty item (`empty`, the line just read), link definitions (content whose following lines micromark reads its own way), a
  * footnote's paragraph, a table's rows, or a paragraph inside a block quote (or in one just closed).
  */
-type Open = 'none' | 'prose' | 'item' | 'definition' | 'footnote' | 'table' | 'quoted';
+type Open = 'none' | 'prose' | 'item' | 'empty' | 'definition' | 'footnote' | 'table' | 'quoted';
 
 /**
  * Block quotes and the list items inside them, outermost first (the first is always a quote): an item's
@@ -139,6 +139,8 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     if (BLANK.test(line)) {
       // A line without `>` ends every block quote, and the items inside them.
       if (quoted.containers.length > 0) quoted.containers.length = 0;
+      // An item may start with one blank line, not two: an empty one followed by a blank line is closed.
+      if (open === 'empty') items.length--;
       open = 'none';
       continue;
     }
@@ -164,6 +166,15 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       open = quoted.paragraph ? 'quoted' : 'none';
       if (read === 'quoted') continue;
     }
+    // Before items: under paragraph text, `-` is an underline (an empty item cannot interrupt a paragraph).
+    const underline = open === 'prose' && items.length === 0 ? SETEXT_UNDERLINE.exec(line) : null;
+    if (underline) {
+      const text = plainHeadingText(paragraphText(lines, paragraph, i), labels);
+      if (text === null) return stop();
+      blocks.push({ kind: 'heading', line: paragraph + 1, level: underline[1]![0] === '=' ? 1 : 2, atx: false, text });
+      open = 'none';
+      continue;
+    }
     const item = readItem(line);
     if (item) {
       // The line continues every item whose content column it reaches; it must then start its own item
@@ -172,6 +183,9 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       while (depth < items.length && items[depth]! <= item.column) depth++;
       const base = depth === 0 ? 0 : items[depth - 1]!;
       if (item.column - base > 3) return stop();
+      // Content on the line after an empty item, and an empty item under paragraph text (which it cannot
+      // interrupt), are left to micromark.
+      if ((open === 'empty' && depth === items.length) || (item.empty && open !== 'none')) return stop();
       // An ordered item interrupts a paragraph of the container it is in only when it starts at 1.
       const interrupts = open === 'prose' || open === 'definition' || open === 'quoted' || (open === 'item' && depth === items.length);
       if (interrupts && item.number !== null && item.number !== '1') return stop();
@@ -182,9 +196,9 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
         line: i + 1,
         depth,
         checked: item.checked,
-        paragraph: { line: i + 1, index: item.textAt, endLine: i + 1 },
+        paragraph: item.empty ? null : { line: i + 1, index: item.textAt, endLine: i + 1 },
       });
-      open = 'item';
+      open = item.empty ? 'empty' : 'item';
       continue;
     }
     const opening = FENCE_OPEN.exec(line);
@@ -192,14 +206,6 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       // A fence interrupts a paragraph, so at column 0 it is no item's lazy continuation: it ends the lists.
       fence = opening[0];
       items.length = 0;
-      open = 'none';
-      continue;
-    }
-    const underline = open === 'prose' && items.length === 0 ? SETEXT_UNDERLINE.exec(line) : null;
-    if (underline) {
-      const text = plainHeadingText(paragraphText(lines, paragraph, i), labels);
-      if (text === null) return stop();
-      blocks.push({ kind: 'heading', line: paragraph + 1, level: underline[1]![0] === '=' ? 1 : 2, atx: false, text });
       open = 'none';
       continue;
     }
@@ -303,6 +309,7 @@ function readQuotedLine(
     }
     const item = readItem(line, at);
     if (!item) break;
+    if (item.empty) return null;
     if (item.number !== null && item.number !== '1' && interrupting) return null;
     if (matched === 0) return close(quoted);
     if (matched >= MAX_NESTING) return null;
@@ -389,11 +396,14 @@ interface Item {
   number: string | null;
   checked: boolean | null;
   textAt: number;
+  /** Nothing but spaces after the marker: an item without a paragraph. */
+  empty: boolean;
 }
 
 /**
  * A list item (`-`, `*`, `+`, or 1 to 9 digits and `.` or `)`, after spaces and tabs, then exactly one space)
- * whose content opens with a checkbox and a space, or with a word of prose, from index `from` on. `column`
+ * whose content opens with a checkbox and a space, or with a word of prose, or an empty one (only spaces after
+ * the marker), from index `from` on. `column`
  * is the marker's, counted from `from`, tabs stopping every 4 columns as CommonMark counts them, and
  * `content` the column of the item's content;
  * `number` is an ordered item's digits; `textAt` is the index in the line where the item's paragraph text
@@ -415,9 +425,12 @@ function readItem(line: string, from = 0): Item | null {
     number = line.slice(at, digits);
     after = digits + 1;
   }
+  let blank = after;
+  while (line.charCodeAt(blank) === SPACE) blank++;
+  if (blank === line.length) return { column, content: column + after + 1 - at, number, checked: null, textAt: after, empty: true };
   if (line.charCodeAt(after) !== SPACE) return null;
   const content = after + 1;
-  const item = { column, content: column + content - at, number };
+  const item = { column, content: column + content - at, number, empty: false };
   if (line[content] === '[') {
     const box = line[content + 1];
     const next = line.charCodeAt(content + 4);

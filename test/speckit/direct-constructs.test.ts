@@ -120,7 +120,7 @@ const heading = fc
     pick('Phase 1 *a* `b` [c]', 'Phase 2: [P] linked', 'Phase 3 [^1]', 'Phase 4 **bold** ##', '*Phase 5*', 'Phase 6 `x` \\*', 'Phase 7 _a_b_', 'Notes &amp; more', 'Phase 8 <b>x</b>', 'Phase 9 ~~x~~'),
   )
   .map((parts) => ['', parts.join('')]);
-const task = pick('- [ ] T050 open', '- [x] T051 done', '  - [ ] T052 child', '1. [ ] T053 ordered', '* [X] T054').map((line) => [line]);
+const task = pick('- [ ] T050 open', '- [x] T051 done', '  - [ ] T052 child', '1. [ ] T053 ordered', '* [X] T054', '-', '- ', '2.', '  *', '-\t').map((line) => [line]);
 const blank = pick('', '', '  ').map((line) => [line]);
 const fragment = fc.oneof(
   { arbitrary: setext, weight: 3 },
@@ -223,7 +223,7 @@ describe('constructs read directly give the blocks of a single micromark parse',
         if (r) setext += r.blocks.filter((b) => b.kind === 'heading' && !b.atx).length;
         if (r) defs += r.definitions.length;
         if (r) quotedItems += r.blocks.filter((b) => b.kind === 'item' && lines[b.line - 1]!.trimStart().startsWith('>')).length;
-        if (r) lazy += r.blocks.filter((b) => b.kind === 'item' && b.paragraph!.endLine > b.line).length;
+        if (r) lazy += r.blocks.filter((b) => b.kind === 'item' && b.paragraph !== null && b.paragraph.endLine > b.line).length;
       }
     }
     expect(direct).toBeGreaterThan(regions / 3);
@@ -250,6 +250,8 @@ describe('the cases CommonMark and GFM spell out', () => {
     ['a footnote, its lazy line, then items', ['[^1]: note', 'lazy', '- [ ] T001 a', '', '[^2]: b', '2. [ ] T002 c']],
     ['tabs after markers and in indentation', ['-\t[ ] T001 a', '1.\t[ ] T002 b', '\t- [ ] T003 c']],
     ['an empty item, an item starting with a blank line', ['-', '  - [ ] T001 a', '', '-', '', '  [ ] T002']],
+    ['empty items closed by a blank line, then an item at their content column', ['-', '', '  - [ ] T001 a', '', '1.', '', '2.', '', '-   ', '', '   * [x] T002 b']],
+    ['an empty item under paragraph text: an underline, or text', ['Title', '-', '', 'Text', '1.', '- [ ] T001 a', '-']],
     ['a heading whose text holds references once definitions are known', ['## Phase 1 [P] *a*', '- [ ] T001 a', '', '[P]: /x', '', 'Title [P]', '---']],
   ])('%s', (_, lines) => {
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
