@@ -2,18 +2,37 @@ import { collapseWhitespace, trimSpacesEnd } from './whitespace.js';
 
 // The plain text of a heading's inline content as micromark-piece.ts reads it from micromark's tree
 // (`plainText`), in one linear pass: backslash escapes, code spans (which keep their backticks), emphasis
-// and strong emphasis (whose markers vanish), hard line breaks, and brackets that name no definition (which
-// are text). Anything whose reading depends on more (references to defined labels, inline links, HTML and
-// autolinks, character references, strikethrough, GFM's literal autolinks, NUL) answers null, and the
-// heading goes to micromark as before.
+// and strong emphasis (whose markers vanish), hard line breaks, numeric and common named character
+// references, and brackets that name no definition (which are text). Anything whose reading depends on more
+// (references to defined labels, inline links, HTML and autolinks, other named character references,
+// strikethrough, GFM's literal autolinks, NUL) answers null, and the heading goes to micromark as before.
 
 /**
- * What this reader leaves to micromark: HTML and autolinks, character references, strikethrough, inline links
- * and images, literal autolinks, and NUL (micromark misplaces emphasis markers around its U+FFFD).
+ * What this reader leaves to micromark: HTML and autolinks, strikethrough, inline links and images, literal
+ * autolinks, and NUL (micromark misplaces emphasis markers around its U+FFFD).
  */
-const UNREAD = /[<~\0]|&[#A-Za-z0-9]|\]\(|@|www\.|https?:\/\//i;
+const UNREAD = /[<~\0]|\]\(|@|www\.|https?:\/\//i;
 /** What this reader reads: without any, the text is as written. */
-const MARKUP = /[\\`*_]/;
+const MARKUP = /[\\`*_&]/;
+/** A character reference: decimal, hexadecimal or named (the name up to 31 characters, as micromark reads it). */
+const REFERENCE = /^&(?:#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6})|([A-Za-z][A-Za-z0-9]{0,30}));/;
+/** The named references read here (HTML's values); any other name goes to micromark, which knows them all. */
+const NAMED: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00a0',
+  copy: '\u00a9',
+  reg: '\u00ae',
+  times: '\u00d7',
+  ndash: '\u2013',
+  mdash: '\u2014',
+  hellip: '\u2026',
+  larr: '\u2190',
+  rarr: '\u2192',
+};
 /** Emphasis runs beyond this go to micromark: matching them walks back over the open ones, which must stay short. */
 const MAX_RUNS = 64;
 const ASCII_PUNCTUATION = /^[!-/:-@[-`{-~]$/;
@@ -94,6 +113,16 @@ export function plainHeadingText(text: string, labels: ReadonlySet<string>): str
       i = close + (end - i);
       continue;
     }
+    if (char === '&') {
+      const reference = REFERENCE.exec(text.slice(i, i + 40));
+      if (reference) {
+        const decoded = reference[3] !== undefined ? NAMED[reference[3]] : numericReference(reference[1] ?? reference[2]!, reference[1] ? 10 : 16);
+        if (decoded === undefined) return null;
+        plain += decoded;
+        i += reference[0].length;
+        continue;
+      }
+    }
     if (char === '*' || char === '_') {
       let end = i;
       while (text[end] === char) end++;
@@ -143,6 +172,24 @@ function refersTo(text: string, labels: ReadonlySet<string>): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The character a numeric reference stands for, as micromark decodes it: U+FFFD for NUL, C0 and C1 controls
+ * (but tab, line feed, form feed and carriage return), surrogates, noncharacters and beyond Unicode.
+ */
+function numericReference(digits: string, base: number): string {
+  const code = Number.parseInt(digits, base);
+  const replaced =
+    code < 0x09 ||
+    code === 0x0b ||
+    (code > 0x0d && code < 0x20) ||
+    (code > 0x7e && code < 0xa0) ||
+    (code >= 0xd800 && code <= 0xdfff) ||
+    (code >= 0xfdd0 && code <= 0xfdef) ||
+    (code & 0xfffe) === 0xfffe ||
+    code > 0x10ffff;
+  return replaced ? '\ufffd' : String.fromCodePoint(code);
 }
 
 /** 1 for whitespace (the text's edges included), 2 for punctuation, 0 for anything else: micromark's classes. */
