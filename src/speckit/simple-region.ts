@@ -4,9 +4,10 @@ import type { Block, HeadingBlock, ItemBlock } from './markdown.js';
 import { collapseWhitespace, trimSpacesEnd } from './whitespace.js';
 
 // Reads, without micromark, lines whose Markdown block structure is certain from the lines themselves: ATX
-// headings, bullet and ordered items opening with a checkbox or a word, prose paragraphs and the setext
-// headings they become, thematic breaks, fenced code at column 0, GFM tables, link reference and footnote
-// definitions, block quotes holding items and paragraphs (lazy lines included), and blank lines. Any other line makes the reader give up on the whole span, which then goes
+// headings, bullet and ordered items opening with a checkbox or a word (or empty), prose paragraphs and the
+// setext headings they become, thematic breaks, fenced code at column 0, GFM tables, link reference and
+// footnote definitions, block quotes holding items, paragraphs (lazy lines included) and headings, and blank
+// lines. Any other line makes the reader give up on the whole span, which then goes
 // to micromark, so this only answers where CommonMark + GFM (as micromark reads them) leave no room for
 // doubt. An ATX heading's text that needs inline parsing is read later (see `inline`).
 //
