@@ -1,5 +1,5 @@
 import { atxContent, definedLabels, plainHeadingText } from './heading-text.js';
-import { checkDefinitions, checkHeading, checkPiece, MAX_BLOCK_CHARS, MAX_SETEXT_PER_PIECE, setextUnderlines } from './limits.js';
+import { checkDefinitions, checkHeading, checkPiece, MAX_BLOCK_CHARS, MAX_SETEXT_PER_PIECE, MicromarkBudget, setextUnderlines } from './limits.js';
 import { readHeadingTexts, readPiece } from './micromark-piece.js';
 import { readSimpleRegions, type SimpleReading } from './simple-region.js';
 
@@ -44,6 +44,8 @@ export interface ReadOptions {
   simple?: boolean;
   /** Told the 0-based line each region starts at, as reading reaches it (a worker reports it when stopped). */
   progress?: (line: number) => void;
+  /** What micromark may be given over the whole reading (see limits.ts); a fresh MAX_MICROMARK_CHARS budget unless given. */
+  budget?: MicromarkBudget;
 }
 
 const BLANK = /^[ \t]*$/;
@@ -67,25 +69,25 @@ const ATX_START = /^#{1,6}(?:[ \t]|$)/;
  * goes to micromark.
  */
 export function readBlocks(lines: readonly string[], options: ReadOptions = {}): Block[] {
-  const { shorten: cut = true, chunkChars = 4_000, simple = true, progress = () => {} } = options;
+  const { shorten: cut = true, chunkChars = 4_000, simple = true, progress = () => {}, budget = new MicromarkBudget() } = options;
   if (chunkChars === Infinity) return readPiece(lines, 0, lines.length, cut).blocks;
-  const first = readRegions(lines, { cut, chunkChars, simple, progress }, []);
+  const first = readRegions(lines, { cut, chunkChars, simple, progress, budget }, []);
   if (first.definitions.length === 0) return first.blocks;
   // A link or footnote definition makes references resolve anywhere in the document, so where there are
   // some, the pieces micromark reads are read again with every one of them known. Their number is checked
   // where micromark is given them (see `readRegions`): a file read directly needs no limit on it.
   const definitions = [...new Set(first.definitions)];
-  return readRegions(lines, { cut, chunkChars, simple, progress }, definitions, first.firstDefinitionLine).blocks;
+  return readRegions(lines, { cut, chunkChars, simple, progress, budget }, definitions, first.firstDefinitionLine).blocks;
 }
 
-type Reading = { cut: boolean; chunkChars: number; simple: boolean; progress: (line: number) => void };
+type Reading = { cut: boolean; chunkChars: number; simple: boolean; progress: (line: number) => void; budget: MicromarkBudget };
 
 /**
  * One reading of every region (see `readBlocks`), micromark seeing `definitions` in every piece. Each piece
  * is checked against the limits of limits.ts before micromark sees it, so its cost stays linear; so is the
  * number of definitions, first found at line `definitionLine`, which every piece micromark reads is given.
  */
-function readRegions(lines: readonly string[], { cut, chunkChars, simple, progress }: Reading, definitions: readonly string[], definitionLine = 0) {
+function readRegions(lines: readonly string[], { cut, chunkChars, simple, progress, budget }: Reading, definitions: readonly string[], definitionLine = 0) {
   const cuts = cutPoints(lines);
   const regions = cuts.length - 1;
   // The simple reading from each region on, computed once: null when micromark must read the region.
@@ -128,21 +130,21 @@ function readRegions(lines: readonly string[], { cut, chunkChars, simple, progre
     }
     checkDefinitions(definitions, definitionLine);
     checkPiece(lines, cuts[region]!, cuts[end]!);
-    let piece = readPiece(lines, cuts[region]!, cuts[end]!, cut, definitions);
+    let piece = readPiece(lines, cuts[region]!, cuts[end]!, cut, definitions, budget);
     while (piece.open) {
       // Doubling keeps the re-parsing linear in the end.
       const want = chars * 2;
       do chars += size(end++);
       while (end < regions && chars < want);
       checkPiece(lines, cuts[region]!, cuts[end]!, true);
-      piece = readPiece(lines, cuts[region]!, cuts[end]!, cut, definitions);
+      piece = readPiece(lines, cuts[region]!, cuts[end]!, cut, definitions, budget);
     }
     for (const block of piece.blocks) blocks.push(block);
     if (piece.definitions.length > 0 && found.length === 0) firstDefinitionLine = cuts[region]! + 1;
     for (const definition of piece.definitions) found.push(definition);
     region = end;
   }
-  readInlineHeadings(inline, lines, chunkChars, definitions, labels, definitionLine);
+  readInlineHeadings(inline, lines, chunkChars, definitions, labels, definitionLine, budget);
   return { blocks, definitions: found, firstDefinitionLine };
 }
 
@@ -157,6 +159,7 @@ function readInlineHeadings(
   definitions: readonly string[],
   labels: ReadonlySet<string>,
   definitionLine: number,
+  budget: MicromarkBudget,
 ): void {
   const left: HeadingBlock[] = [];
   for (const heading of headings) {
@@ -175,7 +178,7 @@ function readInlineHeadings(
       batch.push(line);
       chars += line.length + 1;
     }
-    readHeadingTexts(batch, definitions).forEach((text, i) => (left[first + i]!.text = text));
+    readHeadingTexts(batch, definitions, budget, left[first]!.line).forEach((text, i) => (left[first + i]!.text = text));
     first += batch.length;
   }
 }
