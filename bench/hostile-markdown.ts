@@ -41,7 +41,7 @@ const CONSTRUCTS: { name: string; unit: (i: number) => string; once?: boolean; t
   { name: 'HTML processing instructions', unit: () => '<?php x ?>\n\n' },
   { name: 'HTML custom tags (kind 7)', unit: () => '<custom-tag a="b">\n\n' },
   { name: 'indented code after text', unit: () => 'text\n\n    code\n    more\ntext\n\n' },
-  { name: 'paragraphs of emphasis runs (`***a_ `), 15 KB each', unit: () => '***a_ '.repeat(2500) + '\n\n' },
+  { name: 'paragraphs of emphasis runs (`***a_ `), 7 KB each', unit: () => '***a_ '.repeat(1200) + '\n\n' },
   { name: 'headings with character references', unit: (i) => `## Phase ${i} &amp; b\n- [ ] T${i} x\n` },
   { name: 'indentation ladder (nested lists)', unit: (i) => `${'  '.repeat(i % 20)}- [ ] T${i} x\n` },
   { name: 'block quote with lazy lines, no blank line', unit: (i) => (i % 2 === 0 ? `> - [ ] T${i} x\n` : 'lazy text\n') },
