@@ -20,10 +20,11 @@ export const MAX_DEFINITIONS = 128;
  * Characters handed to micromark over one file's reading, everything counted: pieces (grown ones each time
  * they are parsed again), the definitions put before them, the second reading with definitions known, and
  * heading-text batches. It bounds micromark's share of any file by construction. The slowest micromark input
- * measured within the other limits is a paragraph of `***a_ ` (emphasis runs it pairs quadratically): 8 KB in
- * 127 ms, 16 KB in 460 ms (0.035 MB/s, 0.017 MB/s with the cores shared); HTML blocks read at 1.2 to 3 MB/s,
- * indented code at 0.15 to 0.25 MB/s, inline links 0.14 MB/s. So 8 KB costs at most about 0.25 s, beside
- * about 0.5 s for 5 MB of the slowest construct read directly: under 1 s for any file up to the 5 MB cap.
+ * measured within the other limits (Node 24) is a paragraph of `***a_ ` (emphasis runs, which it pairs
+ * quadratically in a block): 8 KB in 111 ms, 16 KB in 450 ms; `~~a~ ` runs 8 KB in 45 ms, inline links and
+ * brackets 0.2 to 0.5 MB/s, indented code about 0.25 MB/s, HTML blocks 1.2 to 3 MB/s. Since a block costs
+ * more per character the longer it is, 8 KB costs at most about 0.11 s, beside at most about 0.54 s for 5 MB
+ * of the slowest construct read directly (bench/hostile-markdown.ts): under 1 s for any file up to 5 MB.
  * Spec Kit files hand micromark almost nothing (the fixtures at most 236 chars, the generated 1 MB file none).
  */
 export const MAX_MICROMARK_CHARS = 8 * 1024;
