@@ -15,7 +15,8 @@ const BUDGET_MS = 10_000;
 const HEAD = '## Phase 1: Setup\n\n- [ ] T001 a task\n\n';
 
 /** Each construct as a unit repeated to the size wanted. */
-const CONSTRUCTS: { name: string; unit: (i: number) => string; once?: boolean }[] = [
+/** `once`: the units make one line, ended by `tail` (`x\n` unless given). */
+const CONSTRUCTS: { name: string; unit: (i: number) => string; once?: boolean; tail?: string }[] = [
   { name: 'typical checkbox lines', unit: (i) => `- [ ] T${i} [P] [US1] Implement the thing in src/x/y${i}.py\n` },
   { name: 'lists opened on one line (`- - - … x`)', unit: () => '- ', once: true },
   { name: 'block quotes on one line (`> > > …`)', unit: () => '> ', once: true },
@@ -30,7 +31,23 @@ const CONSTRUCTS: { name: string; unit: (i: number) => string; once?: boolean }[
   { name: 'block quote with lists (`> - a`), blocks of 10', unit: (i) => (i % 10 === 9 ? '> - a\n\n' : '> - a\n') },
   { name: 'unclosed `[a](` in a paragraph', unit: () => '[a](' , once: true },
   { name: 'headings with inline markup', unit: (i) => `## Phase ${i} *a* \`b\` [c]\n- [ ] T${i} x\n` },
+  { name: 'headings with inline markup, a definition in the file', unit: (i) => (i === 0 ? '[z]: /z\n\n' : `## Phase ${i} *a* \`b\` [c]\n- [ ] T${i} x\n`) },
+  { name: 'setext headings with brackets, a definition in the file', unit: (i) => (i === 0 ? '[z]: /z\n\n' : 'a [c]\n=\n\n') },
+  { name: 'empty list items, blank lines between', unit: () => '-\n\n' },
+  { name: 'block quotes holding headings', unit: () => '> ## h\n\n' },
+  { name: 'HTML blocks, blank lines between', unit: () => '<div>x</div>\n\n' },
+  { name: 'HTML comments', unit: () => '<!-- c -->\n\n' },
+  { name: 'HTML <pre> blocks', unit: () => '<pre>\nx\n</pre>\n\n' },
+  { name: 'HTML processing instructions', unit: () => '<?php x ?>\n\n' },
+  { name: 'HTML custom tags (kind 7)', unit: () => '<custom-tag a="b">\n\n' },
+  { name: 'indented code after text', unit: () => 'text\n\n    code\n    more\ntext\n\n' },
+  { name: 'paragraphs of emphasis runs (`***a_ `), 7 KB each', unit: () => '***a_ '.repeat(1200) + '\n\n' },
+  { name: 'headings with character references', unit: (i) => `## Phase ${i} &amp; b\n- [ ] T${i} x\n` },
   { name: 'indentation ladder (nested lists)', unit: (i) => `${'  '.repeat(i % 20)}- [ ] T${i} x\n` },
+  { name: 'block quote with lazy lines, no blank line', unit: (i) => (i % 2 === 0 ? `> - [ ] T${i} x\n` : 'lazy text\n') },
+  { name: 'a run of `#` inside one heading', unit: (i) => (i === 0 ? '## a ' : '#'), once: true, tail: 'b\n' },
+  { name: 'spaces inside one setext heading', unit: (i) => (i === 0 ? 'a' : ' '), once: true, tail: 'b\n===\n' },
+  { name: 'spaces inside one table header', unit: (i) => (i === 0 ? '| a' : ' '), once: true, tail: ' |\n| - |\n' },
 ];
 
 function build(construct: (typeof CONSTRUCTS)[number], bytes: number): string {
@@ -41,7 +58,7 @@ function build(construct: (typeof CONSTRUCTS)[number], bytes: number): string {
     parts.push(unit);
     size += unit.length;
   }
-  if (construct.once) parts.push('x\n');
+  if (construct.once) parts.push(construct.tail ?? 'x\n');
   return parts.join('');
 }
 

@@ -16,6 +16,37 @@ export const MAX_SETEXT_PER_PIECE = 32;
 /** Distinct link and footnote definitions: each is put before every piece micromark reads. */
 export const MAX_DEFINITIONS = 128;
 
+/**
+ * Characters handed to micromark over one file's reading, everything counted: pieces (grown ones each time
+ * they are parsed again), the definitions put before them, the second reading with definitions known, and
+ * heading-text batches. It bounds micromark's share of any file by construction. The slowest micromark input
+ * measured within the other limits (Node 24) is a paragraph of `***a_ ` (emphasis runs, which it pairs
+ * quadratically in a block): 8 KB in 111 ms, 16 KB in 450 ms; `~~a~ ` runs 8 KB in 45 ms, inline links and
+ * brackets 0.2 to 0.5 MB/s, indented code about 0.25 MB/s, HTML blocks 1.2 to 3 MB/s. Since a block costs
+ * more per character the longer it is, 8 KB costs at most about 0.11 s, beside at most about 0.54 s for 5 MB
+ * of the slowest construct read directly (bench/hostile-markdown.ts): under 1 s for any file up to 5 MB.
+ * Spec Kit files hand micromark almost nothing (the fixtures at most 236 chars, the generated 1 MB file none).
+ */
+export const MAX_MICROMARK_CHARS = 8 * 1024;
+
+/** What one file's reading has handed to micromark so far, held under `limit` (MAX_MICROMARK_CHARS). */
+export class MicromarkBudget {
+  used = 0;
+  constructor(readonly limit = MAX_MICROMARK_CHARS) {}
+
+  /** Counts `chars` about to be given to micromark for lines from 1-based `line`; throws SpecTooComplex over the limit. */
+  spend(chars: number, line: number): void {
+    this.used += chars;
+    if (this.used > this.limit) {
+      throw new SpecTooComplex(
+        line,
+        `more than ${kb(this.limit)} of Markdown that only the full CommonMark parser reads (HTML blocks, indented code, ` +
+          `links and references, rare constructs), which is slow on it`,
+      );
+    }
+  }
+}
+
 /** A tasks.md beyond what the reader reads in bounded time; `line` is 1-based. */
 export class SpecTooComplex extends Error {
   constructor(

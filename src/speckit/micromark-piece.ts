@@ -2,6 +2,7 @@ import type { Nodes, Root } from 'mdast';
 import { fromMarkdown } from 'mdast-util-from-markdown';
 import { gfmFromMarkdown } from 'mdast-util-gfm';
 import { gfm } from 'micromark-extension-gfm';
+import type { MicromarkBudget } from './limits.js';
 import type { Block } from './markdown.js';
 import { collapseWhitespace } from './whitespace.js';
 
@@ -41,15 +42,22 @@ export interface Piece {
 /**
  * The blocks of `lines[start..end)`, numbered as lines of the whole document, the checkbox lines
  * shortened first when `cut` is set. `definitions` (lines from `definitionLine`) are put before the piece
- * so that its references resolve as they do in the whole document.
+ * so that its references resolve as they do in the whole document. `budget` is charged for what micromark is given.
  */
-export function readPiece(lines: readonly string[], start: number, end: number, cut: boolean, definitions: readonly string[] = []): Piece {
+export function readPiece(
+  lines: readonly string[],
+  start: number,
+  end: number,
+  cut: boolean,
+  definitions: readonly string[] = [],
+  budget?: MicromarkBudget,
+): Piece {
   const more = end < lines.length;
   const preamble = preambleOf(definitions);
   const piece = [...preamble, ...lines.slice(start, end)];
   if (cut) for (let i = preamble.length; i < piece.length; i++) piece[i] = shorten(piece[i]!);
   if (more) piece.push(SENTINEL);
-  const tree = parseAfter(preamble.length, piece);
+  const tree = parseAfter(preamble.length, piece, budget, start + 1);
   if (more) {
     const last = tree.children.at(-1);
     if (last?.type !== 'heading' || last.position?.start.line !== piece.length) return { blocks: [], open: true, definitions: [] };
@@ -70,9 +78,14 @@ export function readPiece(lines: readonly string[], start: number, end: number, 
  * parse: a heading is one line and its inline content never reaches past it, so where the lines stand in
  * the document changes nothing but which definitions they see, which `definitions` supplies.
  */
-export function readHeadingTexts(headingLines: readonly string[], definitions: readonly string[] = []): string[] {
+export function readHeadingTexts(
+  headingLines: readonly string[],
+  definitions: readonly string[] = [],
+  budget?: MicromarkBudget,
+  line = 1,
+): string[] {
   const preamble = preambleOf(definitions);
-  const tree = parseAfter(preamble.length, [...preamble, ...headingLines]);
+  const tree = parseAfter(preamble.length, [...preamble, ...headingLines], budget, line);
   const texts = tree.children.flatMap((node) => (node.type === 'heading' ? [plainText(node)] : []));
   if (texts.length !== headingLines.length) throw new Error('a heading line did not read as one heading');
   return texts;
@@ -88,9 +101,11 @@ function preambleOf(definitions: readonly string[]): string[] {
   return definitions.length === 0 ? [] : [...definitions.flatMap((line) => [line, '']), SENTINEL];
 }
 
-/** The tree of `lines`, without the nodes of the first `preamble` lines. */
-function parseAfter(preamble: number, lines: readonly string[]): Root {
-  const tree = fromMarkdown(lines.join('\n'), GFM);
+/** The tree of `lines`, without the nodes of the first `preamble` lines; `budget` is charged for all of it (see limits.ts). */
+function parseAfter(preamble: number, lines: readonly string[], budget: MicromarkBudget | undefined, line: number): Root {
+  const text = lines.join('\n');
+  budget?.spend(text.length, line);
+  const tree = fromMarkdown(text, GFM);
   if (preamble > 0) tree.children = tree.children.filter((node) => (node.position?.start.line ?? 0) > preamble);
   return tree;
 }

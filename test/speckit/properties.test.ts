@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { discover } from '../../src/speckit/index.js';
-import { MAX_NESTING } from '../../src/speckit/limits.js';
+import { MAX_DEFINITIONS, MAX_NESTING } from '../../src/speckit/limits.js';
 
 const STATUSES = ['PHASE', 'NO_WORK', 'INVALID'];
 
@@ -167,5 +167,21 @@ describe('discovery on generated tasks files', () => {
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('the definition limit applies where micromark is given the definitions', () => {
+  const many = Array.from({ length: MAX_DEFINITIONS + 50 }, (_, i) => `[d${i}]: https://x.io/${i}\n\n`).join('');
+
+  test('a file read directly is answered whatever its number of definitions', () => {
+    const read = discover(`## Phase 1\n\n- [ ] T001 a\n\n${many}`);
+    expect(read.status === 'PHASE' && read.phase.openTasks.map((t) => t.id)).toEqual(['T001']);
+  });
+
+  test('a piece or heading micromark must read with them is SPEC_TOO_COMPLEX, naming the first definition', () => {
+    for (const rest of ['<div>\nhtml\n</div>\n', '## Phase 2 [d1] linked\n- [ ] T002 b\n']) {
+      const read = discover(`## Phase 1\n\n- [ ] T001 a\n\n${many}${rest}`);
+      expect(read.status === 'INVALID' && read.errors).toMatchObject([{ code: 'SPEC_TOO_COMPLEX', line: 5 }]);
+    }
   });
 });

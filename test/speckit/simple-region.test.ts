@@ -222,6 +222,8 @@ describe('what it reads and what it refuses', () => {
     expect(readAll(lines)).toEqual({
       next: 1,
       inline: [],
+      definitions: [],
+      definitionLine: 0,
       blocks: [
         { kind: 'heading', line: 1, level: 2, atx: true, text: 'Phase 1: Setup' },
         { kind: 'item', line: 2, depth: 0, checked: false, paragraph: { line: 2, index: 6, endLine: 2 } },
@@ -235,11 +237,20 @@ describe('what it reads and what it refuses', () => {
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 
-  test('fenced code is read past the cuts inside it, up to the first cut after it closes', () => {
+  test('fenced code is read past the cuts inside it, and reading goes on over the regions after it', () => {
     const lines = ['```bash', '# Phase 9: not a heading', '', '- [ ] not a task', '```', '', '- [ ] T001 real', '', '## Phase 2'];
     const cuts = cutPoints(lines);
     expect(cuts).toEqual([0, 1, 3, 6, 8, 9]);
-    expect(readSimpleRegions(lines, cuts, 0)).toEqual({ next: 3, blocks: [], inline: [] });
+    expect(readSimpleRegions(lines, cuts, 0)).toEqual({
+      next: 5,
+      blocks: [
+        { kind: 'item', line: 7, depth: 0, checked: false, paragraph: { line: 7, index: 6, endLine: 7 } },
+        { kind: 'heading', line: 9, level: 2, atx: true, text: 'Phase 2' },
+      ],
+      inline: [],
+      definitions: [],
+      definitionLine: 0,
+    });
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 
@@ -256,12 +267,12 @@ describe('what it reads and what it refuses', () => {
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 
-  test('a heading whose text needs inline parsing is read, its text left to micromark', () => {
+  test('a heading whose text needs inline parsing is read, its text read afterwards', () => {
     const lines = ['## Format: `[ID]` &amp; **bold** ##', '- [ ] T001 a', '', '## Phase 1 ##', '', '# Tasks: [FEATURE NAME]'];
     const cuts = cutPoints(lines);
     const first = readSimpleRegions(lines, cuts, 0);
-    expect(first?.inline.map((heading) => heading.line)).toEqual([1]);
-    expect(first?.blocks).toHaveLength(2);
+    expect(first?.inline.map((heading) => heading.line)).toEqual([1, 4, 6]);
+    expect(first?.blocks).toHaveLength(4);
     const blocks = readBlocks(lines, { shorten: false, chunkChars: 1 });
     expect(blocks.filter((block) => block.kind === 'heading').map((block) => block.text)).toEqual([
       'Format: `[ID]` & bold',
@@ -275,15 +286,36 @@ describe('what it reads and what it refuses', () => {
   test.each([
     ['a lazy continuation line', ['- [ ] T001 a', 'lazy text']],
     ['an indented continuation line', ['- [ ] T001 a', '  more text']],
-    ['a setext underline after prose', ['Title', '---']],
+    ['a setext underline after a definition (micromark reads it as paragraph text)', ['[P]: https://example.com', '===']],
+    ['prose after a definition (a setext heading there would start at the definition)', ['[P]: https://example.com', 'Title']],
+    ['a definition whose title may be on the next line', ['[P]: https://example.com', '"title"']],
     ['an item indented four past its parent', ['- [ ] T001 a', '      - [ ] T002 b']],
     ['a tab taking a top-level marker to column 4', ['\t- [ ] T001 a']],
-    ['an ordered item', ['1. [ ] T001 a']],
+    ['an ordered item not starting at 1 under a paragraph', ['Prose', '2. [ ] T001 a']],
+    ['a delimiter row after paragraph text (its cells are not counted)', ['a | b', '|---|---|']],
+    ['a table header and a delimiter row of another width', ['| a | b |', '| - |']],
     ['HTML', ['<details>']],
-    ['a block quote', ['> - [ ] T001 a']],
-    ['prose starting with a digit', ['2024 plan']],
-    ['a link reference definition', ['[P]: https://example.com']],
+    ['a heading in a block quote whose text needs micromark', ['> ## Phase 1 <b>x</b>']],
+    ['a tab in a block quote', ['>\t- [ ] T001 a']],
+    ['a setext underline in a block quote', ['> Title', '> ---']],
+    ['prose starting with ten digits and a dot (no list marker, but left to micromark)', ['1234567890. plan']],
+    ['a link reference definition with an escape in its label', ['[P\\]]: https://example.com']],
+    ['a footnote definition opening a list', ['[^1]: - [ ] T001 a']],
   ])('refuses %s', (_, lines) => {
     expect(readAll(lines)).toBeNull();
+  });
+});
+
+describe('reading over many regions', () => {
+  test('stops before the first region holding a line it does not know, keeping the regions before', () => {
+    const lines = ['## Phase 1', '- [ ] T001 a', '', 'Title', '===', '', '<div>', '', '- [ ] T002 b'];
+    const cuts = cutPoints(lines);
+    expect(cuts).toEqual([0, 3, 6, 8, 9]);
+    const reading = readSimpleRegions(lines, cuts, 0);
+    expect(reading?.next).toBe(2);
+    expect(reading?.blocks.map((block) => block.line)).toEqual([1, 2, 4]);
+    expect(readSimpleRegions(lines, cuts, 2)).toBeNull();
+    expect(readSimpleRegions(lines, cuts, 3)?.blocks.map((block) => block.line)).toEqual([9]);
+    expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 });
