@@ -5,7 +5,7 @@ import { collapseWhitespace, trimSpacesEnd } from './whitespace.js';
 
 // Reads, without micromark, lines whose Markdown block structure is certain from the lines themselves: ATX
 // headings, bullet and ordered items opening with a checkbox or a word (or empty), prose paragraphs and the
-// setext headings they become, thematic breaks, fenced code at column 0, GFM tables, link reference and
+// setext headings they become, thematic breaks, fenced code and HTML comments at column 0, GFM tables, link reference and
 // footnote definitions, block quotes holding items, paragraphs (lazy lines included) and headings, and blank
 // lines. Any other line makes the reader give up on the whole span, which then goes
 // to micromark, so this only answers where CommonMark + GFM (as micromark reads them) leave no room for
@@ -29,6 +29,12 @@ const SETEXT_UNDERLINE = /^ {0,3}(=+|-+)[ \t]*$/;
 /** An opening code fence at column 0; a backtick fence's info string cannot hold a backtick. */
 const FENCE_OPEN = /^(?:`{3,}(?=[^`]*$)|~{3,})/;
 const FENCE_CLOSE = /^ {0,3}(`{3,}|~{3,})[ \t]*$/;
+/**
+ * An HTML comment opening a line at column 0 starts an HTML block (CommonMark's kind 2) that ends with the
+ * first line holding `-->`, the opening line included; nothing inside it is Markdown.
+ */
+const COMMENT_OPEN = '<!--';
+const COMMENT_CLOSE = '-->';
 const LETTER = /^\p{L}/u;
 /**
  * A link reference definition whole on one line, as this reader takes it: a label without brackets or
@@ -93,7 +99,8 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
   const quoted: Quoted = { containers: [], owner: null, paragraph: false };
   // The first line of the open top-level paragraph (`prose`).
   let paragraph = 0;
-  // The open code fence's marker (a run of backticks or tildes): it ends at a run as long or longer.
+  // The open code fence's marker (a run of backticks or tildes): it ends at a run as long or longer. An open
+  // HTML comment block is COMMENT_OPEN here: it ends at a line holding COMMENT_CLOSE.
   let fence = '';
   const from = region;
   let start = cuts[region]!;
@@ -131,6 +138,10 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
       }
     }
     const line = lines[i]!;
+    if (fence === COMMENT_OPEN) {
+      if (line.includes(COMMENT_CLOSE)) fence = '';
+      continue;
+    }
     if (fence !== '') {
       const close = FENCE_CLOSE.exec(line);
       if (close && close[1]![0] === fence[0] && close[1]!.length >= fence.length) fence = '';
@@ -206,6 +217,13 @@ export function readSimpleRegions(lines: readonly string[], cuts: readonly numbe
     if (opening) {
       // A fence interrupts a paragraph, so at column 0 it is no item's lazy continuation: it ends the lists.
       fence = opening[0];
+      items.length = 0;
+      open = 'none';
+      continue;
+    }
+    if (line.startsWith(COMMENT_OPEN)) {
+      // A comment block interrupts a paragraph too, and may end on its own line (`<!-- note -->`).
+      if (!line.includes(COMMENT_CLOSE, COMMENT_OPEN.length - 2)) fence = COMMENT_OPEN;
       items.length = 0;
       open = 'none';
       continue;

@@ -122,6 +122,13 @@ const heading = fc
   .map((parts) => ['', parts.join('')]);
 const task = pick('- [ ] T050 open', '- [x] T051 done', '  - [ ] T052 child', '1. [ ] T053 ordered', '* [X] T054', '-', '- ', '2.', '  *', '-\t').map((line) => [line]);
 const blank = pick('', '', '  ').map((line) => [line]);
+/** HTML comment blocks, the kind Spec Kit's template holds: closed on their line or later, across blank lines, or never. */
+const comment = fc
+  .tuple(
+    pick('<!--', '<!-- note -->', '<!-->', '<!--->', '<!-- a', '<!--x-->y', ' <!-- indented', '<!-- - [ ] T070 hidden'),
+    fc.array(pick('', '- [ ] T071 inside', '## Phase 9 inside', 'text', '  -->', '-->', '--> after', '- ->', '```'), { maxLength: 4 }),
+  )
+  .map(([open, rest]) => [open, ...rest]);
 const fragment = fc.oneof(
   { arbitrary: setext, weight: 3 },
   { arbitrary: ordered, weight: 3 },
@@ -133,6 +140,7 @@ const fragment = fc.oneof(
   { arbitrary: task, weight: 3 },
   { arbitrary: prose.map((line) => [line]), weight: 2 },
   { arbitrary: blank, weight: 4 },
+  { arbitrary: comment, weight: 2 },
 );
 // The same constructs in the forms the reader takes, so that long stretches are read directly and the
 // rare line above lands among them.
@@ -156,6 +164,7 @@ const wellFormed = fc.oneof(
   },
   { arbitrary: task, weight: 4 },
   { arbitrary: blank, weight: 5 },
+  { arbitrary: fc.tuple(pick('<!--', '<!-- x'), fc.array(pick('', 'text', '- [ ] T072'), { maxLength: 3 }), pick('-->', 'end -->')).map(([a, b, c]) => [a, ...b, c]), weight: 2 },
   { arbitrary: fragment, weight: 1 },
 );
 const document = fc.oneof(
@@ -166,7 +175,7 @@ const document = fc.oneof(
 // Lines of Markdown-shaped noise: markers, indentation, pipes, brackets and underlines in any order.
 const noise = fc
   .array(
-    pick('>', '> ', ' ', '  ', '\t', '-', '- ', '* ', '1. ', '2) ', '[ ] ', '[x] ', '|', ' | ', '---', '===', '#', '## ', '`', '*', '_', 'a', 'Word ', '[^1]: ', '[a]: /u', '"t"', '\\', '\n', '\n', '\n', '\n\n'),
+    pick('>', '> ', ' ', '  ', '\t', '-', '- ', '* ', '1. ', '2) ', '[ ] ', '[x] ', '|', ' | ', '---', '===', '#', '## ', '`', '*', '_', 'a', 'Word ', '[^1]: ', '[a]: /u', '"t"', '\\', '<!--', '-->', '\n', '\n', '\n', '\n\n'),
     { maxLength: 60 },
   )
   .map((parts) => parts.join('').split('\n'));

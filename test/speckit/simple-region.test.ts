@@ -254,6 +254,22 @@ describe('what it reads and what it refuses', () => {
     expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
   });
 
+  test('an HTML comment at column 0 (as in Spec Kit\'s template) is read past the cuts inside it, ending at the line holding -->', () => {
+    const lines = ['- [ ] T001 a', '<!--', '  IMPORTANT: sample tasks', '', '- [ ] T002 hidden', '## Phase 9 hidden', '-->', '', '<!-- one line -->', '- [ ] T003 b', '<!-->', '- [ ] T004 c'];
+    expect(readAll(lines)).toEqual({
+      next: cutPoints(lines).length - 1,
+      blocks: [
+        { kind: 'item', line: 1, depth: 0, checked: false, paragraph: { line: 1, index: 6, endLine: 1 } },
+        { kind: 'item', line: 10, depth: 0, checked: false, paragraph: { line: 10, index: 6, endLine: 10 } },
+        { kind: 'item', line: 12, depth: 0, checked: false, paragraph: { line: 12, index: 6, endLine: 12 } },
+      ],
+      inline: [],
+      definitions: [],
+      definitionLine: 0,
+    });
+    expect(readBlocks(lines, { shorten: false, chunkChars: 1 })).toEqual(plain(lines));
+  });
+
   test('tab-indented children, tabs stopping every four columns', () => {
     const lines = ['- [ ] T001 a', '\t- [ ] T002 b', '\t\t- [x] T003 c', '  \t- [ ] T004 d', '\t  - [ ] T005 e'];
     const reading = readAll(lines);
