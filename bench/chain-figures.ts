@@ -59,6 +59,8 @@ export interface ChainFigures {
 const WARM_UP = 3;
 /** monitorEventLoopDelay's timer period (ms): each sample is the time between two of its turns, this period included. */
 const LOOP_SAMPLE_MS = 10;
+/** How late the loop was (ms), from one of the histogram's samples (ns): the time between turns less the period. */
+const lateMs = (sampleNs: number) => Math.max(0, sampleNs / 1e6 - LOOP_SAMPLE_MS);
 
 /** Warm-up, `runs` one after another (with the database's commits counted if asked), then `inFlight` at once. */
 export async function measureChain(chain: ChainUnderTest, runs: number, inFlight: number, options: { commits?: boolean } = {}): Promise<ChainFigures> {
@@ -118,8 +120,7 @@ export async function measureChain(chain: ChainUnderTest, runs: number, inFlight
     cpuPerRun,
     spawnsPerRun: { count: spawns.count / runs, ms: spawns.ms / runs },
     gitProcessesPerRun: { alone: gitAlone, inFlight: gitBefore && gitAfter ? (gitAfter.processes - gitBefore.processes) / inFlight : 0 },
-    // How late the loop was: the time between the timer's turns less the period it was set to.
-    loopDelay: { p99: Math.max(0, delay.percentile(99) / 1e6 - LOOP_SAMPLE_MS), max: Math.max(0, delay.max / 1e6 - LOOP_SAMPLE_MS) },
+    loopDelay: { p99: lateMs(delay.percentile(99)), max: lateMs(delay.max) },
     disk,
     notes,
   };

@@ -1,3 +1,4 @@
+import { normalizeIdentifier } from 'micromark-util-normalize-identifier';
 import { collapseWhitespace, trimSpacesEnd } from './whitespace.js';
 
 // The plain text of a heading's inline content as micromark-piece.ts reads it from micromark's tree
@@ -144,11 +145,12 @@ export function plainHeadingText(text: string, labels: ReadonlySet<string>): str
 }
 
 /**
- * A link or footnote label as micromark matches it (whitespace collapsed, case folded), lower case as mdast
- * writes an identifier: `[^n]` is labelled `^n`, which no link definition can be (GFM reads it as a footnote).
+ * A link or footnote label as micromark matches it (micromark's own normalizeIdentifier: whitespace
+ * collapsed, case folded), lower case as mdast writes an identifier: `[^n]` is labelled `^n`, which no link
+ * definition can be (GFM reads it as a footnote).
  */
 export function normalizeLabel(label: string): string {
-  return label.replace(/[\t\n\r ]+/g, ' ').replace(/^ | $/g, '').toLowerCase().toUpperCase().toLowerCase();
+  return normalizeIdentifier(label).toLowerCase();
 }
 
 /** The labels of definition lines (`[label]: x`, `[^label]: x`, as micromark-piece.ts writes them). */

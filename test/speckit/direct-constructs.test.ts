@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { cutPoints, readBlocks, type Block } from '../../src/speckit/markdown.js';
 import { readSimpleRegions } from '../../src/speckit/simple-region.js';
+import { comparable, plain } from './fixtures.js';
 
 // The constructs the direct reader reads besides checkbox items (setext headings, ordered items, tables,
 // link and footnote definitions, headings with inline markup), generated densely among the lines that
@@ -12,13 +13,6 @@ const RUNS = Number(process.env.PROPERTY_RUNS) || 1500;
 /** Many runs (PROPERTY_RUNS=20000) take minutes on a shared machine. */
 const TIMEOUT_MS = Math.max(60_000, RUNS * 20);
 
-/** The reference: one micromark parse of the whole document, every line whole. */
-const plain = (lines: string[]) => readBlocks(lines, { shorten: false, chunkChars: Infinity });
-
-/** Setext heading text may come from a shortened line, and is never used (as in markdown.test.ts). */
-function comparable(blocks: Block[]) {
-  return blocks.map((block) => (block.kind === 'heading' && !block.atx ? { ...block, text: '' } : block));
-}
 
 const pick = (...values: string[]) => fc.constantFrom(...values);
 const prose = pick(

@@ -1,17 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { readBlocks, shorten, type Block } from '../../src/speckit/markdown.js';
-import { fixture } from './fixtures.js';
+import { readBlocks, shorten } from '../../src/speckit/markdown.js';
+import { comparable, fixture, plain } from './fixtures.js';
 
-/** The plain way: the whole document in one parse, every line whole. */
-const plain = (lines: string[]) => readBlocks(lines, { shorten: false, chunkChars: Infinity });
 /** Cut at every place a cut is allowed, with checkbox lines shortened. */
 const sliced = (lines: string[]) => readBlocks(lines, { shorten: true, chunkChars: 1 });
 
-/** What the callers read: setext heading text may come from a shortened line, and is never used. */
-function comparable(blocks: Block[]) {
-  return blocks.map((block) => (block.kind === 'heading' && !block.atx ? { ...block, text: '' } : block));
-}
 
 describe('shorten', () => {
   test('keeps a checkbox line up to its first text character', () => {

@@ -1,22 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { cutPoints, readBlocks, type Block } from '../../src/speckit/markdown.js';
+import { cutPoints, readBlocks } from '../../src/speckit/markdown.js';
 import { readSimpleRegions } from '../../src/speckit/simple-region.js';
 import { parseTasks } from '../../src/speckit/index.js';
-import { fixture } from './fixtures.js';
+import { comparable, fixture, plain } from './fixtures.js';
 
 // The reader of simple regions must give exactly what micromark gives for the whole document in one parse.
 // Documents are generated from lines it reads (items at many indents, headings, prose, breaks, fences)
 // mixed with every line that can change their meaning: lazy and indented continuations, setext
 // underlines, HTML blocks, block quotes, tables, indented code, tabs, other list markers, unclosed fences.
 
-/** The reference: one micromark parse of the whole document, every line whole. */
-const plain = (lines: string[]) => readBlocks(lines, { shorten: false, chunkChars: Infinity });
-
-/** Setext heading text may come from a shortened line, and is never used (as in markdown.test.ts). */
-function comparable(blocks: Block[]) {
-  return blocks.map((block) => (block.kind === 'heading' && !block.atx ? { ...block, text: '' } : block));
-}
 
 const indent = fc.constantFrom('', '', '', '', ' ', '  ', '  ', '   ', '    ', '    ', '     ', '      ', '        ', '\t', '  \t');
 const marker = fc.constantFrom('-', '-', '-', '*', '+', '1.', '2)');
