@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import type { Socket } from 'node:net';
 import {
   createSourceEventStream,
   execute,
@@ -11,26 +9,40 @@ import {
   type ExecutionResult,
   type FormattedExecutionResult,
 } from 'graphql';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { BatchedSocket } from './batched-socket.js';
 import type { Context } from './context.js';
 import { publicGraphqlError, type ErrorExposure } from './errors.js';
+
+/** Where one subscription's messages go: graphql-ws's socket, and the start of its `next` message (its id). */
+interface Route {
+  socket: BatchedSocket;
+  head: Buffer;
+}
+
+/** One event's result for one key: the formatted result, and its JSON text as bytes once it exists. */
+interface Shared {
+  result: Promise<FormattedExecutionResult>;
+  payload: Buffer | null;
+}
+
+const CLOSE_BRACE = Buffer.from('}');
 
 /**
  * Subscription fan-out that does not grow with viewers. The feed hands every subscriber of a run the SAME
  * update object per event; here each update is executed once per distinct (document, operation name,
- * variables, role) and serialised once, and every socket that asked for the same thing sends that text.
- * Variables that only feed a subscription field's source arguments (`sourceArguments`: which events it
- * gets, such as where a run page's log starts) are left out of "distinct": they cannot change a payload.
+ * variables, role) and serialised once, and every subscription that asked for the same thing gets those
+ * bytes. Variables that only feed a subscription field's source arguments (`sourceArguments`: which events
+ * it gets, such as where a run page's log starts) are left out of "distinct": they cannot change a payload.
  *
- * How the text is shared within graphql-ws's protocol: graphql-ws builds each `next` message itself as
- * `{"id":…,"type":"next","payload":…}` and stringifies it with our `jsonMessageReplacer`. For a shared
- * result the replacer puts a placeholder string in place of the payload and hands the result's JSON text
- * over; the socket class of our WebSocketServer swaps the placeholder back for that text in the message's
- * tail (an exact match: the payload is the message's last field, and the id before it is JSON-escaped, so
- * nothing a client sends can end a message with the placeholder). graphql-ws stringifies and sends in one
- * synchronous run (stringifyMessage, then the ws adapter's send), so the hand-over cannot be taken by
- * another message; a message with no placeholder clears it. The test of 1,000 subscribers checks every
- * message as a client parses it.
+ * How the bytes go out within graphql-ws's protocol: graphql-ws still accepts, validates and completes
+ * every subscription (its `subscribe`, `complete` and `error` messages), but a subscription's events do not
+ * pass through its per-subscription loop, which awaited several promises and stringified a message per
+ * subscriber. Each subscription's events are written here, to the socket graphql-ws gave it (`route`), as
+ * the very `next` message graphql-ws would send: `{"id":…,"type":"next","payload":…}`, its start encoded
+ * once per subscription and the payload once per key, and a socket's messages of one turn leave in one
+ * write (src/server/batched-socket.ts). The iterator graphql-ws holds yields nothing and ends
+ * when the events end, so its `complete` (or `error`) follows the last `next` on the same socket.
  */
 export class SharedFanout {
   /** Errors in a shared result are made public once, as every answer's are (no internals unless debugging). */
@@ -42,67 +54,30 @@ export class SharedFanout {
 
   /** Executions made for subscription events (the figure that stays flat as subscribers grow). */
   executions = 0;
-  private readonly results = new WeakMap<object, Map<string, Promise<FormattedExecutionResult>>>();
-  private readonly texts = new WeakMap<FormattedExecutionResult, string>();
+  private readonly results = new WeakMap<object, Map<string, Shared>>();
+  private readonly routes = new WeakMap<object, Route>();
   private readonly documents = new WeakMap<DocumentNode, { text: string; sourceOnly: ReadonlySet<string> }>();
-  private readonly placeholder = `\u0000shared-result-${randomUUID()}`;
-  private readonly tail = `,"payload":${JSON.stringify(this.placeholder)}}`;
-  private handoff: string | null = null;
 
-  /** graphql-ws's `subscribe`: the source stream as graphql-js makes it, each event executed once per key. */
+  /** graphql-ws's `context`: the subscription with this context value writes its events to `socket` as `id`. */
+  route(context: object, socket: WebSocket, id: string): void {
+    if (!(socket instanceof BatchedSocket)) throw new Error('the subscription socket\'s WebSocketServer makes BatchedSocket sockets');
+    this.routes.set(context, { socket, head: Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`) });
+  }
+
+  /** graphql-ws's `subscribe`: the source stream as graphql-js makes it, each event executed once per key and written here. */
   readonly subscribe = async (args: ExecutionArgs): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> => {
+    const route = this.routes.get(args.contextValue as object);
+    if (!route) throw new Error('a subscription without a route: SharedFanout.route is called from graphql-ws\'s context');
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     const key = this.keyOf(args);
-    // Results are yielded already formatted (errors as JSON): onNext sends them as they are.
-    return mapEvents(source[Symbol.asyncIterator](), (event) => this.resultFor(event, key, args)) as AsyncIterable<ExecutionResult>;
+    return writeEvents(source[Symbol.asyncIterator](), (event) => this.write(route, this.sharedFor(event, key, args)));
   };
 
-  /** graphql-ws's `onNext`: a shared result goes out as that very object, so the replacer knows it. */
-  readonly onNext = (_ctx: unknown, _id: string, _payload: unknown, _args: unknown, result: ExecutionResult): FormattedExecutionResult | void =>
-    this.texts.has(result as FormattedExecutionResult) ? (result as FormattedExecutionResult) : undefined;
-
-  /** graphql-ws's `jsonMessageReplacer`: a shared payload becomes the placeholder; its text is handed over. */
-  readonly replacer = (key: string, value: unknown): unknown => {
-    if (key !== 'payload' || typeof value !== 'object' || value === null) return value;
-    const text = this.texts.get(value as FormattedExecutionResult);
-    if (text === undefined) return value;
-    this.handoff = text;
-    return this.placeholder;
-  };
-
-  /** The message as it goes on the wire: the placeholder at its tail replaced by the shared text. */
-  expand(data: string): string {
-    const text = this.handoff;
-    this.handoff = null;
-    if (text === null || !data.endsWith(this.tail)) return data;
-    return `${data.slice(0, -this.tail.length)},"payload":${text}}`;
-  }
-
-  /**
-   * A `ws` socket class (WebSocketServer's `WebSocket` option) whose text messages pass through `expand`,
-   * and whose frames of one turn of the event loop leave in one write: one event for 20 subscriptions on
-   * a socket is one system call, not 20 (per-message writes were half the CPU time at 1,000 subscribers).
-   */
-  socketClass(): typeof WebSocket {
-    const fanout = this;
-    return class SharedTextSocket extends WebSocket {
-      private corked = false;
-
-      override send(data: unknown, ...rest: unknown[]): void {
-        // ws keeps its TCP socket in `_socket` (no public handle); without it frames are written one by one.
-        const tcp = (this as unknown as { _socket?: Socket })._socket;
-        if (tcp && !this.corked && !tcp.destroyed) {
-          this.corked = true;
-          tcp.cork();
-          setImmediate(() => {
-            this.corked = false;
-            tcp.uncork();
-          });
-        }
-        (super.send as (...args: unknown[]) => void)(typeof data === 'string' ? fanout.expand(data) : data, ...rest);
-      }
-    } as typeof WebSocket;
+  /** The `next` message of one subscription: its start, the shared payload, the closing brace, as one text frame. */
+  private write(route: Route, shared: Shared): Promise<void> | void {
+    if (!shared.payload) return shared.result.then(() => this.write(route, shared));
+    route.socket.queueText([route.head, shared.payload, CLOSE_BRACE]);
   }
 
   /** What makes two subscriptions' results the same: the document, the operation, the variables and the role asking. */
@@ -118,22 +93,28 @@ export class SharedFanout {
     return JSON.stringify([document.text, args.operationName ?? null, variables, role]);
   }
 
-  private resultFor(event: unknown, key: string, args: ExecutionArgs): Promise<FormattedExecutionResult> {
+  private sharedFor(event: unknown, key: string, args: ExecutionArgs): Shared {
     // An event that is not an object (no identity to share by) is executed for its subscriber alone.
     if (typeof event !== 'object' || event === null) return this.run(event, args);
     let byKey = this.results.get(event);
     if (!byKey) this.results.set(event, (byKey = new Map()));
-    let result = byKey.get(key);
-    if (!result) byKey.set(key, (result = this.run(event, args)));
-    return result;
+    let shared = byKey.get(key);
+    if (!shared) byKey.set(key, (shared = this.run(event, args)));
+    return shared;
   }
 
-  private async run(event: unknown, args: ExecutionArgs): Promise<FormattedExecutionResult> {
+  private run(event: unknown, args: ExecutionArgs): Shared {
     this.executions++;
-    const { errors, ...rest } = await execute({ ...args, rootValue: event });
-    const formatted: FormattedExecutionResult = { ...rest, ...(errors ? { errors: errors.map((e) => publicGraphqlError(e.toJSON(), e, this.exposure)) } : {}) };
-    this.texts.set(formatted, JSON.stringify(formatted));
-    return formatted;
+    const shared: Shared = { payload: null, result: null! };
+    // Resolvers that read only the event answer synchronously: the payload is then ready for the first write.
+    const format = ({ errors, ...rest }: ExecutionResult): FormattedExecutionResult => {
+      const formatted: FormattedExecutionResult = { ...rest, ...(errors ? { errors: errors.map((e) => publicGraphqlError(e.toJSON(), e, this.exposure)) } : {}) };
+      shared.payload = Buffer.from(JSON.stringify(formatted));
+      return formatted;
+    };
+    const result = execute({ ...args, rootValue: event });
+    shared.result = result instanceof Promise ? result.then(format) : Promise.resolve(format(result));
+    return shared;
   }
 }
 
@@ -163,22 +144,33 @@ function sourceOnlyVariables(document: DocumentNode, sourceArguments: Readonly<R
   return new Set([...asSource].filter(([name, count]) => uses.get(name) === count).map(([name]) => name));
 }
 
-/** The source stream mapped event by event; return() reaches the source at once, even while a next() waits. */
-function mapEvents<T>(source: AsyncIterator<unknown>, map: (event: unknown) => Promise<T>): AsyncIterableIterator<T> {
+/**
+ * The iterator graphql-ws holds for a subscription whose events are written by `write`: it yields nothing,
+ * ends when the source ends and throws what a write throws (graphql-ws then sends `error`). return() (the
+ * client's `complete`, a closed socket) reaches the source at once and stops the writes.
+ */
+function writeEvents(source: AsyncIterator<unknown>, write: (event: unknown) => Promise<void> | void): AsyncIterableIterator<never> {
+  let closed = false;
   const close = async () => {
+    closed = true;
     await source.return?.();
   };
-  return {
-    async next() {
-      const step = await source.next();
-      if (step.done) return { value: undefined, done: true };
-      try {
-        return { value: await map(step.value), done: false };
-      } catch (err) {
-        await close();
-        throw err;
+  let written: Promise<IteratorResult<never>> | null = null;
+  const writeAll = async (): Promise<IteratorResult<never>> => {
+    try {
+      for (;;) {
+        const step = await source.next();
+        if (step.done || closed) return { value: undefined, done: true };
+        const pending = write(step.value);
+        if (pending) await pending;
       }
-    },
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  };
+  return {
+    next: () => (written ??= writeAll()),
     async return() {
       await close();
       return { value: undefined, done: true };

@@ -6,6 +6,7 @@ import { BODY_LIMIT_BYTES, SOCKET_INIT_LIMIT_BYTES, type Config } from '../confi
 import type { Logger } from '../log.js';
 import type { Principal, TokenStore } from './auth.js';
 import { publicGraphqlError, publicResult, type ErrorExposure } from './errors.js';
+import { BatchedSocket } from './batched-socket.js';
 import type { SharedFanout } from './fanout.js';
 import type { GraphqlLimits } from './graphql-limits.js';
 
@@ -35,7 +36,7 @@ const sizeOf = (data: RawData): number => (Array.isArray(data) ? data.reduce((n,
  * as HTTP, a message limit (the HTTP body limit; 16 KB until the connection is acknowledged), and caps on
  * sockets per token and subscriptions per socket. A revoked token loses its sockets at once.
  */
-export function startSubscriptionSocket<C>(options: {
+export function startSubscriptionSocket<C extends object>(options: {
   server: Server;
   schema: GraphQLSchema;
   tokens: TokenStore;
@@ -52,7 +53,15 @@ export function startSubscriptionSocket<C>(options: {
   // closeTimeout: how long a closed socket waits for the peer's close before it is ended; a refused peer
   // may never send one, and a shutdown waits for it.
   // (@types/ws 8.18 does not know ws 8.23's closeTimeout yet.)
-  const serverOptions = { server: options.server, path: '/graphql', maxPayload: BODY_LIMIT_BYTES, closeTimeout: 5_000, WebSocket: options.fanout.socketClass() };
+  // perMessageDeflate stays off: BatchedSocket's frames keep their order with ws's own only while ws does not compress.
+  const serverOptions = {
+    server: options.server,
+    path: '/graphql',
+    maxPayload: BODY_LIMIT_BYTES,
+    closeTimeout: 5_000,
+    perMessageDeflate: false,
+    WebSocket: BatchedSocket,
+  };
   const wss = new WebSocketServer(serverOptions);
   const principals = new WeakMap<object, Principal>();
   const sockets = new Map<WebSocket, Principal>();
@@ -127,12 +136,16 @@ export function startSubscriptionSocket<C>(options: {
         if (errors.length) return [...errors];
         return { schema: options.schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
+      // A subscription's events are executed, made public and written by the fan-out; this sees the
+      // results of queries and mutations sent over the socket.
       subscribe: options.fanout.subscribe,
-      jsonMessageReplacer: options.fanout.replacer,
-      // A shared result goes out as that very object (already public); any other is made public here.
-      onNext: (ctx, id, payload, args, result) => options.fanout.onNext(ctx, id, payload, args, result) ?? publicResult(result, options.exposure),
+      onNext: (_ctx, _id, _payload, _args, result) => publicResult(result, options.exposure),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => publicGraphqlError(e.toJSON(), e, options.exposure)),
-      context: (ctx) => options.context(principals.get(ctx.extra)!),
+      context: (ctx, id) => {
+        const context = options.context(principals.get(ctx.extra)!);
+        options.fanout.route(context, ctx.extra.socket, id);
+        return context;
+      },
     },
     wss,
   );
