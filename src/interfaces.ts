@@ -239,3 +239,14 @@ export function tooLong(field: string, value: string | null | undefined, max: nu
 /** A UUID as PostgreSQL stores it (any version), so an id that is not one is refused before a query. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (value: string): boolean => UUID.test(value);
+
+/** Takes a source's items as they come, in order, then its end (the subscription fan-out). */
+export interface PushListener<T> {
+  next(item: T): void;
+  end(): void;
+}
+
+/** A source of subscription events that can hand them to one listener instead of being iterated (RunFeed's queues). */
+export interface PushSource<T> {
+  listen(listener: PushListener<T>): void;
+}

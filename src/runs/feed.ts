@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import { Listener } from '../db/listener.js';
 import type { Logger } from '../log.js';
-import { FINAL_RUN_STATUSES } from '../interfaces.js';
+import { FINAL_RUN_STATUSES, type PushListener, type PushSource } from '../interfaces.js';
 import { attemptsOfRuns, type StepAttempt } from './db/attempts.js';
 import { artifactsOfRuns, type WorkflowArtifact } from './db/artifacts.js';
 import { eventsOfRun, type RunEvent } from './db/events.js';
@@ -24,19 +24,32 @@ export interface LoadedRun {
 
 const updatesOf = (events: RunEvent[], run: LoadedRun): RunUpdateData[] => events.map((event) => ({ version: event.version, event, run }));
 
-/** A pull-based queue for one subscriber: async iteration with back-pressure-free buffering. */
-class Queue<T> implements AsyncIterableIterator<T> {
+/**
+ * One subscriber's queue: async iteration with back-pressure-free buffering, or, once a listener takes
+ * over (`listen`: the subscription fan-out), each item handed to it as it is pushed, with no promise per item.
+ */
+class Queue<T> implements AsyncIterableIterator<T>, PushSource<T> {
   private readonly items: T[] = [];
   private waiting: ((r: IteratorResult<T>) => void) | null = null;
+  private listener: PushListener<T> | null = null;
   private done = false;
   /** No more items will come: the iteration ends once the buffered ones are read. */
   private ending = false;
 
   constructor(private readonly onClose: () => void) {}
 
+  listen(listener: PushListener<T>): void {
+    if (this.listener || this.waiting) throw new Error('a queue has one reader');
+    this.listener = listener;
+    for (const item of this.items.splice(0)) listener.next(item);
+    if (this.done) listener.end();
+    else if (this.ending) this.close();
+  }
+
   push(item: T): void {
     if (this.done || this.ending) return;
-    if (this.waiting) {
+    if (this.listener) this.listener.next(item);
+    else if (this.waiting) {
       const w = this.waiting;
       this.waiting = null;
       w({ value: item, done: false });
@@ -54,7 +67,7 @@ class Queue<T> implements AsyncIterableIterator<T> {
   finish(): void {
     if (this.done || this.ending) return;
     this.ending = true;
-    if (!this.items.length) this.close();
+    if (!this.items.length || this.listener) this.close();
   }
 
   return(): Promise<IteratorResult<T>> {
@@ -68,6 +81,7 @@ class Queue<T> implements AsyncIterableIterator<T> {
     this.items.length = 0;
     this.waiting?.({ value: undefined, done: true });
     this.waiting = null;
+    this.listener?.end();
     this.onClose();
   }
 

@@ -10,23 +10,71 @@ import {
   type FormattedExecutionResult,
 } from 'graphql';
 import type { WebSocket } from 'ws';
+import type { PushSource } from '../interfaces.js';
 import { BatchedSocket } from './batched-socket.js';
 import type { Context } from './context.js';
 import { publicGraphqlError, type ErrorExposure } from './errors.js';
 
-/** Where one subscription's messages go: graphql-ws's socket, and the start of its `next` message (its id). */
-interface Route {
-  socket: BatchedSocket;
-  head: Buffer;
-}
-
-/** One event's result for one key: the formatted result, and its JSON text as bytes once it exists. */
+/** One event's result for one key: its JSON text as bytes once executed, and the writers waiting for it until then. */
 interface Shared {
-  result: Promise<FormattedExecutionResult>;
   payload: Buffer | null;
+  waiting: SubscriptionWriter[];
+  error: unknown;
 }
 
 const CLOSE_BRACE = Buffer.from('}');
+
+/**
+ * One subscription's `next` messages, written to its socket in the order of its events, each as soon as
+ * its payload exists: at once when the execution was synchronous, otherwise when the shared execution
+ * finishes (one callback per execution writes for every subscription waiting on it, no promise each).
+ */
+class SubscriptionWriter {
+  /** Events whose message is not written yet because one before it (or it) waits for its payload. */
+  private readonly queue: Shared[] = [];
+  private drained: (() => void) | null = null;
+  private stopped = false;
+  /** Where a failed execution goes: the subscription's iterator, which ends with graphql-ws's `error`. */
+  onFailure: (err: unknown) => void = () => {};
+
+  constructor(
+    private readonly socket: BatchedSocket,
+    /** `{"id":…,"type":"next","payload":`, encoded once for the subscription. */
+    private readonly head: Buffer,
+  ) {}
+
+  write(shared: Shared): void {
+    if (this.stopped) return;
+    if (!this.queue.length && shared.payload) return this.send(shared.payload);
+    this.queue.push(shared);
+    if (!shared.payload) shared.waiting.push(this);
+  }
+
+  /** A shared execution this writer waits on has finished. */
+  settled(shared: Shared): void {
+    if (this.stopped) return;
+    if (shared.error !== undefined) return this.onFailure(shared.error);
+    while (this.queue[0]?.payload) this.send(this.queue.shift()!.payload!);
+    if (!this.queue.length) this.drained?.();
+  }
+
+  /** Nothing more is written: the subscription ended (the client's `complete`, a closed socket, an error). */
+  stop(): void {
+    this.stopped = true;
+    this.queue.length = 0;
+    this.drained?.();
+  }
+
+  /** Resolves once every message of the events so far is written. */
+  whenDrained(): Promise<void> {
+    if (!this.queue.length) return Promise.resolve();
+    return new Promise((resolve) => (this.drained = resolve));
+  }
+
+  private send(payload: Buffer): void {
+    this.socket.queueText([this.head, payload, CLOSE_BRACE]);
+  }
+}
 
 /**
  * Subscription fan-out that does not grow with viewers. The feed hands every subscriber of a run the SAME
@@ -38,11 +86,13 @@ const CLOSE_BRACE = Buffer.from('}');
  * How the bytes go out within graphql-ws's protocol: graphql-ws still accepts, validates and completes
  * every subscription (its `subscribe`, `complete` and `error` messages), but a subscription's events do not
  * pass through its per-subscription loop, which awaited several promises and stringified a message per
- * subscriber. Each subscription's events are written here, to the socket graphql-ws gave it (`route`), as
- * the very `next` message graphql-ws would send: `{"id":…,"type":"next","payload":…}`, its start encoded
- * once per subscription and the payload once per key, and a socket's messages of one turn leave in one
- * write (src/server/batched-socket.ts). The iterator graphql-ws holds yields nothing and ends
- * when the events end, so its `complete` (or `error`) follows the last `next` on the same socket.
+ * subscriber. Each subscription's events are written here (SubscriptionWriter), to the socket graphql-ws
+ * gave it (`route`), as the very `next` message graphql-ws would send: `{"id":…,"type":"next","payload":…}`,
+ * its start encoded once per subscription and the payload once per key, and a socket's messages of one turn
+ * leave in one write (src/server/batched-socket.ts). A source that pushes (RunFeed's queues) hands each
+ * event over in its own call, so one event reaches every subscription in one synchronous pass. The iterator
+ * graphql-ws holds yields nothing and ends once the events end and their messages are written, so its
+ * `complete` (or `error`) follows the last `next` on the same socket.
  */
 export class SharedFanout {
   /** Errors in a shared result are made public once, as every answer's are (no internals unless debugging). */
@@ -55,30 +105,25 @@ export class SharedFanout {
   /** Executions made for subscription events (the figure that stays flat as subscribers grow). */
   executions = 0;
   private readonly results = new WeakMap<object, Map<string, Shared>>();
-  private readonly routes = new WeakMap<object, Route>();
+  private readonly writers = new WeakMap<object, SubscriptionWriter>();
   private readonly documents = new WeakMap<DocumentNode, { text: string; sourceOnly: ReadonlySet<string> }>();
 
   /** graphql-ws's `context`: the subscription with this context value writes its events to `socket` as `id`. */
   route(context: object, socket: WebSocket, id: string): void {
     if (!(socket instanceof BatchedSocket)) throw new Error('the subscription socket\'s WebSocketServer makes BatchedSocket sockets');
-    this.routes.set(context, { socket, head: Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`) });
+    this.writers.set(context, new SubscriptionWriter(socket, Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`)));
   }
 
   /** graphql-ws's `subscribe`: the source stream as graphql-js makes it, each event executed once per key and written here. */
   readonly subscribe = async (args: ExecutionArgs): Promise<AsyncIterable<ExecutionResult> | ExecutionResult> => {
-    const route = this.routes.get(args.contextValue as object);
-    if (!route) throw new Error('a subscription without a route: SharedFanout.route is called from graphql-ws\'s context');
+    const writer = this.writers.get(args.contextValue as object);
+    if (!writer) throw new Error('a subscription without a route: SharedFanout.route is called from graphql-ws\'s context');
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     const key = this.keyOf(args);
-    return writeEvents(source[Symbol.asyncIterator](), (event) => this.write(route, this.sharedFor(event, key, args)));
+    const events = source[Symbol.asyncIterator]();
+    return writeEvents(events, writer, (event) => writer.write(this.sharedFor(event, key, args)));
   };
-
-  /** The `next` message of one subscription: its start, the shared payload, the closing brace, as one text frame. */
-  private write(route: Route, shared: Shared): Promise<void> | void {
-    if (!shared.payload) return shared.result.then(() => this.write(route, shared));
-    route.socket.queueText([route.head, shared.payload, CLOSE_BRACE]);
-  }
 
   /** What makes two subscriptions' results the same: the document, the operation, the variables and the role asking. */
   private keyOf(args: ExecutionArgs): string {
@@ -105,15 +150,22 @@ export class SharedFanout {
 
   private run(event: unknown, args: ExecutionArgs): Shared {
     this.executions++;
-    const shared: Shared = { payload: null, result: null! };
-    // Resolvers that read only the event answer synchronously: the payload is then ready for the first write.
-    const format = ({ errors, ...rest }: ExecutionResult): FormattedExecutionResult => {
+    const shared: Shared = { payload: null, waiting: [], error: undefined };
+    const encode = ({ errors, ...rest }: ExecutionResult) => {
       const formatted: FormattedExecutionResult = { ...rest, ...(errors ? { errors: errors.map((e) => publicGraphqlError(e.toJSON(), e, this.exposure)) } : {}) };
       shared.payload = Buffer.from(JSON.stringify(formatted));
-      return formatted;
+    };
+    const settle = () => {
+      for (const writer of shared.waiting.splice(0)) writer.settled(shared);
     };
     const result = execute({ ...args, rootValue: event });
-    shared.result = result instanceof Promise ? result.then(format) : Promise.resolve(format(result));
+    // Resolvers that read only the event answer synchronously: the payload is then ready for the first write.
+    if (!(result instanceof Promise)) encode(result);
+    else
+      result.then(encode).then(settle, (err: unknown) => {
+        shared.error = err ?? new Error('subscription execution failed');
+        settle();
+      });
     return shared;
   }
 }
@@ -145,32 +197,44 @@ function sourceOnlyVariables(document: DocumentNode, sourceArguments: Readonly<R
 }
 
 /**
- * The iterator graphql-ws holds for a subscription whose events are written by `write`: it yields nothing,
- * ends when the source ends and throws what a write throws (graphql-ws then sends `error`). return() (the
- * client's `complete`, a closed socket) reaches the source at once and stops the writes.
+ * The iterator graphql-ws holds for a subscription whose events `write` writes: it yields nothing, ends once
+ * the source ends and the writer has written everything, and throws what an execution throws (graphql-ws
+ * then sends `error`). A source that pushes (RunFeed's queues) hands its events to `write` in its own call,
+ * with no promise per event and subscription; any other is iterated. Writing starts when graphql-ws first
+ * asks for a result. return() (the client's `complete`, a closed socket) reaches the source at once and
+ * stops the writes.
  */
-function writeEvents(source: AsyncIterator<unknown>, write: (event: unknown) => Promise<void> | void): AsyncIterableIterator<never> {
+function writeEvents(source: AsyncIterator<unknown>, writer: SubscriptionWriter, write: (event: unknown) => void): AsyncIterableIterator<never> {
   let closed = false;
+  let ended: Promise<IteratorResult<never>> | null = null;
   const close = async () => {
     closed = true;
+    writer.stop();
     await source.return?.();
   };
-  let written: Promise<IteratorResult<never>> | null = null;
-  const writeAll = async (): Promise<IteratorResult<never>> => {
-    try {
-      for (;;) {
-        const step = await source.next();
-        if (step.done || closed) return { value: undefined, done: true };
-        const pending = write(step.value);
-        if (pending) await pending;
-      }
-    } catch (err) {
-      await close();
-      throw err;
-    }
+  const take = (event: unknown) => {
+    if (!closed) write(event);
   };
+  const run = () =>
+    new Promise<IteratorResult<never>>((resolve, reject) => {
+      const done = () => void writer.whenDrained().then(() => resolve({ value: undefined, done: true }));
+      const fail = (err: unknown) => {
+        if (closed) return;
+        void close();
+        reject(err);
+      };
+      writer.onFailure = fail;
+      if (isPushSource(source)) return source.listen({ next: (event) => guard(take, event, fail), end: done });
+      void (async () => {
+        for (;;) {
+          const step = await source.next();
+          if (step.done || closed) return done();
+          guard(take, step.value, fail);
+        }
+      })().catch(fail);
+    });
   return {
-    next: () => (written ??= writeAll()),
+    next: () => (ended ??= run()),
     async return() {
       await close();
       return { value: undefined, done: true };
@@ -184,3 +248,15 @@ function writeEvents(source: AsyncIterator<unknown>, write: (event: unknown) => 
     },
   };
 }
+
+/** `take(event)`, with what it throws (an execution that failed at once) handed to `fail`. */
+function guard(take: (event: unknown) => void, event: unknown, fail: (err: unknown) => void): void {
+  try {
+    take(event);
+  } catch (err) {
+    fail(err);
+  }
+}
+
+const isPushSource = (source: AsyncIterator<unknown>): source is AsyncIterator<unknown> & PushSource<unknown> =>
+  typeof (source as Partial<PushSource<unknown>>).listen === 'function';
