@@ -6,6 +6,7 @@ import { waitOf } from '../runs/waits.js';
 import { eventsOfRun } from '../runs/db/events.js';
 import { decodeCursor, encodeCursor, getRun, listRuns } from '../runs/queries.js';
 import { presentArtifact, presentAttempt, presentEvent, presentRun } from '../runs/present.js';
+import type { StepAttempt, WorkflowArtifact } from '../entities/index.js';
 import type { Context } from '../server/context.js';
 
 @Resolver(() => SpecWorkflowRunType)
@@ -37,16 +38,18 @@ export class RunResolver {
     };
   }
 
+  // A subscription event carries its run's attempts and artifacts (`preloaded`): these fields answer it at
+  // once, so an event whose selection reads nothing else is executed synchronously by the fan-out.
   @FieldResolver(() => [StepAttemptType], { description: 'The latest attempt of each step, in chain order.' })
-  async steps(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<StepAttemptType[]> {
-    const all = run.preloaded?.attempts ?? (await ctx.attempts.load(run.id));
-    const latest = new Map(all.map((s) => [s.step, s]));
-    return [...latest.values()].map(presentAttempt);
+  steps(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): StepAttemptType[] | Promise<StepAttemptType[]> {
+    const latest = (all: StepAttempt[]) => [...new Map(all.map((s) => [s.step, s])).values()].map(presentAttempt);
+    return run.preloaded ? latest(run.preloaded.attempts) : ctx.attempts.load(run.id).then(latest);
   }
 
   @FieldResolver(() => [StepAttemptType], { description: 'Every attempt of every step: the attempt history.' })
-  async stepAttempts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<StepAttemptType[]> {
-    return (run.preloaded?.attempts ?? (await ctx.attempts.load(run.id))).map(presentAttempt);
+  stepAttempts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): StepAttemptType[] | Promise<StepAttemptType[]> {
+    const present = (all: StepAttempt[]) => all.map(presentAttempt);
+    return run.preloaded ? present(run.preloaded.attempts) : ctx.attempts.load(run.id).then(present);
   }
 
   @FieldResolver(() => Wait, { nullable: true, description: 'Why the run waits now (its current step\'s wait), or null when it does not.' })
@@ -58,8 +61,9 @@ export class RunResolver {
   }
 
   @FieldResolver(() => [Artifact])
-  async artifacts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<Artifact[]> {
-    return (run.preloaded?.artifacts ?? (await ctx.artifacts.load(run.id))).map(presentArtifact);
+  artifacts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Artifact[] | Promise<Artifact[]> {
+    const present = (all: WorkflowArtifact[]) => all.map(presentArtifact);
+    return run.preloaded ? present(run.preloaded.artifacts) : ctx.artifacts.load(run.id).then(present);
   }
 
   @FieldResolver(() => [RunEventType], { description: 'The run\'s event log, oldest first.' })

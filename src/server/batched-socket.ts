@@ -36,12 +36,13 @@ function writeHeader(target: Buffer, offset: number, length: number): number {
  * (perMessageDeflate, off on this server) or reading a Blob (never sent here).
  */
 export class BatchedSocket extends WebSocket {
-  private queued: Buffer[][] = [];
+  /** The queued messages, three parts each (start, middle, end), flat. */
+  private queued: Buffer[] = [];
 
-  /** Queues one text message: the bytes of `parts`, one after another. */
-  queueText(parts: Buffer[]): void {
+  /** Queues one text message: the bytes of `start`, `middle` and `end`, one after another. */
+  queueText(start: Buffer, middle: Buffer, end: Buffer): void {
     if (!this.queued.length) queueMicrotask(() => this.flush());
-    this.queued.push(parts);
+    this.queued.push(start, middle, end);
   }
 
   override send(...args: unknown[]): void {
@@ -55,25 +56,22 @@ export class BatchedSocket extends WebSocket {
   }
 
   private flush(): void {
-    const messages = this.queued;
-    if (!messages.length) return;
+    const parts = this.queued;
+    if (!parts.length) return;
     this.queued = [];
     const tcp = (this as unknown as { _socket?: Socket })._socket;
     // As ws's own send does for a socket no longer open: nothing is written.
     if (this.readyState !== WebSocket.OPEN || !tcp || tcp.destroyed) return;
     let total = 0;
-    for (const parts of messages) {
-      let length = 0;
-      for (const part of parts) length += part.length;
+    for (let i = 0; i < parts.length; i += 3) {
+      const length = parts[i]!.length + parts[i + 1]!.length + parts[i + 2]!.length;
       total += headerLength(length) + length;
     }
     const frames = Buffer.allocUnsafe(total);
     let offset = 0;
-    for (const parts of messages) {
-      let length = 0;
-      for (const part of parts) length += part.length;
-      offset = writeHeader(frames, offset, length);
-      for (const part of parts) offset += part.copy(frames, offset);
+    for (let i = 0; i < parts.length; i += 3) {
+      offset = writeHeader(frames, offset, parts[i]!.length + parts[i + 1]!.length + parts[i + 2]!.length);
+      for (let j = i; j < i + 3; j++) offset += parts[j]!.copy(frames, offset);
     }
     tcp.write(frames);
   }

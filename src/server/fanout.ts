@@ -30,8 +30,9 @@ const CLOSE_BRACE = Buffer.from('}');
  * finishes (one callback per execution writes for every subscription waiting on it, no promise each).
  */
 class SubscriptionWriter {
-  /** Events whose message is not written yet because one before it (or it) waits for its payload. */
-  private readonly queue: Shared[] = [];
+  /** The first event whose message waits for its payload, and the events after it (kept only when there are any). */
+  private waitingFor: Shared | null = null;
+  private readonly after: Shared[] = [];
   private drained: (() => void) | null = null;
   private stopped = false;
   /** Where a failed execution goes: the subscription's iterator, which ends with graphql-ws's `error`. */
@@ -45,34 +46,43 @@ class SubscriptionWriter {
 
   write(shared: Shared): void {
     if (this.stopped) return;
-    if (!this.queue.length && shared.payload) return this.send(shared.payload);
-    this.queue.push(shared);
-    if (!shared.payload) shared.waiting.push(this);
+    if (this.waitingFor) {
+      this.after.push(shared);
+      if (!shared.payload) shared.waiting.push(this);
+    } else if (shared.payload) this.send(shared.payload);
+    else {
+      this.waitingFor = shared;
+      shared.waiting.push(this);
+    }
   }
 
   /** A shared execution this writer waits on has finished. */
   settled(shared: Shared): void {
     if (this.stopped) return;
     if (shared.error !== undefined) return this.onFailure(shared.error);
-    while (this.queue[0]?.payload) this.send(this.queue.shift()!.payload!);
-    if (!this.queue.length) this.drained?.();
+    while (this.waitingFor?.payload) {
+      this.send(this.waitingFor.payload);
+      this.waitingFor = this.after.shift() ?? null;
+    }
+    if (!this.waitingFor) this.drained?.();
   }
 
   /** Nothing more is written: the subscription ended (the client's `complete`, a closed socket, an error). */
   stop(): void {
     this.stopped = true;
-    this.queue.length = 0;
+    this.waitingFor = null;
+    this.after.length = 0;
     this.drained?.();
   }
 
   /** Resolves once every message of the events so far is written. */
   whenDrained(): Promise<void> {
-    if (!this.queue.length) return Promise.resolve();
+    if (!this.waitingFor) return Promise.resolve();
     return new Promise((resolve) => (this.drained = resolve));
   }
 
   private send(payload: Buffer): void {
-    this.socket.queueText([this.head, payload, CLOSE_BRACE]);
+    this.socket.queueText(this.head, payload, CLOSE_BRACE);
   }
 }
 

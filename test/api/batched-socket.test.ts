@@ -43,7 +43,7 @@ test('queued messages of every length field (7-bit, 16-bit, 64-bit) arrive whole
   for (const text of texts) {
     const bytes = Buffer.from(text);
     // In three parts, as the fan-out queues a message's start, its shared payload and its end.
-    socket.queueText([bytes.subarray(0, 1), bytes.subarray(1, Math.max(1, bytes.length - 1)), bytes.subarray(Math.max(1, bytes.length - 1))]);
+    socket.queueText(bytes.subarray(0, 1), bytes.subarray(1, Math.max(1, bytes.length - 1)), bytes.subarray(Math.max(1, bytes.length - 1)));
   }
   // A message ws sends itself goes after the queued ones, though it is sent before they are written.
   socket.send('after');
@@ -54,9 +54,9 @@ test('queued messages of every length field (7-bit, 16-bit, 64-bit) arrive whole
 
 test('messages queued on a socket that closes before they are written are dropped, and the socket closes cleanly', async () => {
   const { socket, client, received, closed } = await connect();
-  socket.queueText([Buffer.from('before the close')]);
+  socket.queueText(Buffer.from('before '), Buffer.from('the '), Buffer.from('close'));
   socket.close(1000, 'bye');
-  socket.queueText([Buffer.from('after the close')]);
+  socket.queueText(Buffer.from('after '), Buffer.from('the '), Buffer.from('close'));
   expect(await closed).toBe(1000);
   // The first went out ahead of the close frame; the second was never written.
   expect(received).toEqual(['text:before the close']);
