@@ -7,11 +7,11 @@ import { SocketPool, TOKENS } from './service.js';
 // process.hrtime (CLOCK_MONOTONIC on Linux: the same clock in every process of the machine).
 //
 // Two kinds of subscriber:
-// - `graphql-ws`: graphql-ws's own client, 20 subscriptions per socket; a message has arrived when the
+// - `graphql-ws`: graphql-ws's own client; a message has arrived when the
 //   client hands it to the subscription's `next`, after parsing it. One process parsing a thousand messages
 //   one after another is part of that figure.
 // - `protocol`: the same protocol (graphql-transport-ws: connection_init with the token, subscribe, next)
-//   spoken over `ws` directly, 20 subscriptions per socket; a message has arrived when its WebSocket frame is
+//   spoken over `ws` directly; a message has arrived when its WebSocket frame is
 //   read whole. Every message is then parsed and checked (type, id, version, no errors) once the sockets
 //   have been quiet for a millisecond, so one viewer's parsing does not delay another viewer's arrival.
 
@@ -28,6 +28,8 @@ export type SubscribersRequest =
       variables: { afterVersion: number } & Record<string, unknown>;
       spread: number;
       subscribers: number;
+      /** Subscriptions per socket. */
+      perSocket: number;
     }
   | { type: 'close' };
 
@@ -37,7 +39,6 @@ export type SubscribersReport =
   | { type: 'failed'; message: string }
   | { type: 'closed' };
 
-const PER_SOCKET = 20;
 const report = (message: SubscribersReport) => process.send!(message);
 const now = () => Number(process.hrtime.bigint());
 
@@ -63,8 +64,8 @@ function arrivalsOf(subscribers: number): (version: number, at: number) => void 
   };
 }
 
-function subscribeGraphqlWs({ url, query, variables, spread, subscribers }: Extract<SubscribersRequest, { type: 'subscribe' }>): void {
-  const sockets = new SocketPool(url, PER_SOCKET);
+function subscribeGraphqlWs({ url, query, variables, spread, subscribers, perSocket }: Extract<SubscribersRequest, { type: 'subscribe' }>): void {
+  const sockets = new SocketPool(url, perSocket);
   close = () => sockets.close();
   const arrived = arrivalsOf(subscribers);
   for (let i = 0; i < subscribers; i++) {
@@ -85,7 +86,7 @@ function subscribeGraphqlWs({ url, query, variables, spread, subscribers }: Extr
   }
 }
 
-function subscribeProtocol({ url, query, variables, spread, subscribers }: Extract<SubscribersRequest, { type: 'subscribe' }>): void {
+function subscribeProtocol({ url, query, variables, spread, subscribers, perSocket }: Extract<SubscribersRequest, { type: 'subscribe' }>): void {
   const arrived = arrivalsOf(subscribers);
   const pending: { at: number; socket: number; data: Buffer }[] = [];
   const sockets: WebSocket[] = [];
@@ -102,7 +103,7 @@ function subscribeProtocol({ url, query, variables, spread, subscribers }: Extra
     }
     seen = 0;
   }, 1);
-  for (let s = 0; s * PER_SOCKET < subscribers; s++) {
+  for (let s = 0; s * perSocket < subscribers; s++) {
     const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/graphql`, 'graphql-transport-ws');
     sockets.push(socket);
     let acknowledged = false;
@@ -112,7 +113,7 @@ function subscribeProtocol({ url, query, variables, spread, subscribers }: Extra
       const message = JSON.parse(data.toString()) as { type: string };
       if (message.type !== 'connection_ack') return fail(`socket ${s}: expected connection_ack, got ${message.type}`);
       acknowledged = true;
-      for (let i = s * PER_SOCKET; i < Math.min(subscribers, (s + 1) * PER_SOCKET); i++) {
+      for (let i = s * perSocket; i < Math.min(subscribers, (s + 1) * perSocket); i++) {
         const afterVersion = Math.max(0, variables.afterVersion - (i % spread));
         socket.send(JSON.stringify({ id: String(i), type: 'subscribe', payload: { query, variables: { ...variables, afterVersion } } }));
       }

@@ -24,6 +24,7 @@ const RUN_UPDATED = `subscription($runId: ID!, $afterVersion: Int) {
 }`;
 
 const WARM_UP = 3;
+/** Subscriptions per socket, as browser tabs with a few panels would hold. */
 const PER_SOCKET = 20;
 /** Subscribers start from this many different versions of the run, as run pages opened at different moments. */
 const SPREAD = 20;
@@ -152,8 +153,8 @@ class SubscriberProcesses {
     }
   }
 
-  subscribe(request: Omit<Extract<SubscribersRequest, { type: 'subscribe' }>, 'type' | 'subscribers'>): void {
-    for (const { subscribers, count } of this.processes) subscribers.subscribe({ ...request, subscribers: count });
+  subscribe(request: Omit<Extract<SubscribersRequest, { type: 'subscribe' }>, 'type' | 'subscribers' | 'perSocket'>): void {
+    for (const { subscribers, count } of this.processes) subscribers.subscribe({ ...request, subscribers: count, perSocket: PER_SOCKET });
   }
 
   /** Every arrival of `version` in every process, and the CPU all of them have used so far. */
