@@ -217,29 +217,37 @@ function sourceOnlyVariables(document: DocumentNode, sourceArguments: Readonly<R
 function writeEvents(source: AsyncIterator<unknown>, writer: SubscriptionWriter, write: (event: unknown) => void): AsyncIterableIterator<never> {
   let closed = false;
   let ended: Promise<IteratorResult<never>> | null = null;
+  let reject: (err: unknown) => void = () => {};
   const close = async () => {
     closed = true;
     writer.stop();
     await source.return?.();
   };
-  const take = (event: unknown) => {
-    if (!closed) write(event);
+  const fail = (err: unknown) => {
+    if (closed) return;
+    void close();
+    reject(err);
   };
+  // What write throws is an execution that failed at once.
+  const take = (event: unknown) => {
+    if (closed) return;
+    try {
+      write(event);
+    } catch (err) {
+      fail(err);
+    }
+  };
+  writer.onFailure = fail;
   const run = () =>
-    new Promise<IteratorResult<never>>((resolve, reject) => {
+    new Promise<IteratorResult<never>>((resolve, rejectRun) => {
+      reject = rejectRun;
       const done = () => void writer.whenDrained().then(() => resolve({ value: undefined, done: true }));
-      const fail = (err: unknown) => {
-        if (closed) return;
-        void close();
-        reject(err);
-      };
-      writer.onFailure = fail;
-      if (isPushSource(source)) return source.listen({ next: (event) => guard(take, event, fail), end: done });
+      if (isPushSource(source)) return source.listen({ next: take, end: done });
       void (async () => {
         for (;;) {
           const step = await source.next();
           if (step.done || closed) return done();
-          guard(take, step.value, fail);
+          take(step.value);
         }
       })().catch(fail);
     });
@@ -257,15 +265,6 @@ function writeEvents(source: AsyncIterator<unknown>, writer: SubscriptionWriter,
       return this;
     },
   };
-}
-
-/** `take(event)`, with what it throws (an execution that failed at once) handed to `fail`. */
-function guard(take: (event: unknown) => void, event: unknown, fail: (err: unknown) => void): void {
-  try {
-    take(event);
-  } catch (err) {
-    fail(err);
-  }
 }
 
 const isPushSource = (source: AsyncIterator<unknown>): source is AsyncIterator<unknown> & PushSource<unknown> =>
