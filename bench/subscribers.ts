@@ -49,6 +49,9 @@ const fail = (message: string) => {
   failed = true;
 };
 
+/** Run pages opened at different moments: subscriber i starts `i % spread` versions back, replays what it missed, then goes live. */
+const afterVersionOf = (i: number, latest: number, spread: number): number => Math.max(0, latest - (i % spread));
+
 /** Collects each version's arrivals and reports a version once every subscriber has it. */
 function arrivalsOf(subscribers: number): (version: number, at: number) => void {
   const arrivals = new Map<number, number[]>();
@@ -69,10 +72,8 @@ function subscribeGraphqlWs({ url, query, variables, spread, subscribers, perSoc
   close = () => sockets.close();
   const arrived = arrivalsOf(subscribers);
   for (let i = 0; i < subscribers; i++) {
-    // Run pages opened at different moments: each replays the events it has not seen, then goes live.
-    const afterVersion = Math.max(0, variables.afterVersion - (i % spread));
     sockets.next().subscribe<{ runUpdated: { version: number } }>(
-      { query, variables: { ...variables, afterVersion } },
+      { query, variables: { ...variables, afterVersion: afterVersionOf(i, variables.afterVersion, spread) } },
       {
         next: (msg) => {
           const at = now();
@@ -114,8 +115,8 @@ function subscribeProtocol({ url, query, variables, spread, subscribers, perSock
       if (message.type !== 'connection_ack') return fail(`socket ${s}: expected connection_ack, got ${message.type}`);
       acknowledged = true;
       for (let i = s * perSocket; i < Math.min(subscribers, (s + 1) * perSocket); i++) {
-        const afterVersion = Math.max(0, variables.afterVersion - (i % spread));
-        socket.send(JSON.stringify({ id: String(i), type: 'subscribe', payload: { query, variables: { ...variables, afterVersion } } }));
+        const payload = { query, variables: { ...variables, afterVersion: afterVersionOf(i, variables.afterVersion, spread) } };
+        socket.send(JSON.stringify({ id: String(i), type: 'subscribe', payload }));
       }
     });
     socket.on('error', (e) => fail(`socket ${s}: ${e.message}`));

@@ -9,6 +9,22 @@ import { presentArtifact, presentAttempt, presentEvent, presentRun } from '../ru
 import type { StepAttempt, WorkflowArtifact } from '../entities/index.js';
 import type { Context } from '../server/context.js';
 
+/**
+ * `present` of a run's attempts or artifacts: those a subscription event carries (`preloaded`) at once, so
+ * an event whose selection reads nothing else is executed synchronously by the fan-out; else through the
+ * request's loader.
+ */
+function withRows<K extends 'attempts' | 'artifacts', T>(
+  run: SpecWorkflowRunType,
+  ctx: Context,
+  rows: K,
+  present: (all: K extends 'attempts' ? StepAttempt[] : WorkflowArtifact[]) => T,
+): T | Promise<T> {
+  type Rows = K extends 'attempts' ? StepAttempt[] : WorkflowArtifact[];
+  if (run.preloaded) return present(run.preloaded[rows] as Rows);
+  return (ctx[rows].load(run.id) as Promise<Rows>).then(present);
+}
+
 @Resolver(() => SpecWorkflowRunType)
 export class RunResolver {
   @Authorized('viewer')
@@ -38,32 +54,26 @@ export class RunResolver {
     };
   }
 
-  // A subscription event carries its run's attempts and artifacts (`preloaded`): these fields answer it at
-  // once, so an event whose selection reads nothing else is executed synchronously by the fan-out.
   @FieldResolver(() => [StepAttemptType], { description: 'The latest attempt of each step, in chain order.' })
   steps(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): StepAttemptType[] | Promise<StepAttemptType[]> {
-    const latest = (all: StepAttempt[]) => [...new Map(all.map((s) => [s.step, s])).values()].map(presentAttempt);
-    return run.preloaded ? latest(run.preloaded.attempts) : ctx.attempts.load(run.id).then(latest);
+    return withRows(run, ctx, 'attempts', (all) => [...new Map(all.map((s) => [s.step, s])).values()].map(presentAttempt));
   }
 
   @FieldResolver(() => [StepAttemptType], { description: 'Every attempt of every step: the attempt history.' })
   stepAttempts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): StepAttemptType[] | Promise<StepAttemptType[]> {
-    const present = (all: StepAttempt[]) => all.map(presentAttempt);
-    return run.preloaded ? present(run.preloaded.attempts) : ctx.attempts.load(run.id).then(present);
+    return withRows(run, ctx, 'attempts', (all) => all.map(presentAttempt));
   }
 
   @FieldResolver(() => Wait, { nullable: true, description: 'Why the run waits now (its current step\'s wait), or null when it does not.' })
   async waitingFor(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Promise<Wait | null> {
     if (!run.currentStep) return null;
-    const all = run.preloaded?.attempts ?? (await ctx.attempts.load(run.id));
-    const current = all.filter((a) => a.step === run.currentStep).at(-1);
+    const current = (await withRows(run, ctx, 'attempts', (all) => all)).filter((a) => a.step === run.currentStep).at(-1);
     return current ? waitOf(ctx.services.db, current) : null;
   }
 
   @FieldResolver(() => [Artifact])
   artifacts(@Root() run: SpecWorkflowRunType, @Ctx() ctx: Context): Artifact[] | Promise<Artifact[]> {
-    const present = (all: WorkflowArtifact[]) => all.map(presentArtifact);
-    return run.preloaded ? present(run.preloaded.artifacts) : ctx.artifacts.load(run.id).then(present);
+    return withRows(run, ctx, 'artifacts', (all) => all.map(presentArtifact));
   }
 
   @FieldResolver(() => [RunEventType], { description: 'The run\'s event log, oldest first.' })

@@ -62,15 +62,17 @@ export class BatchedSocket extends WebSocket {
     const tcp = (this as unknown as { _socket?: Socket })._socket;
     // As ws's own send does for a socket no longer open: nothing is written.
     if (this.readyState !== WebSocket.OPEN || !tcp || tcp.destroyed) return;
+    const lengths: number[] = [];
     let total = 0;
     for (let i = 0; i < parts.length; i += 3) {
       const length = parts[i]!.length + parts[i + 1]!.length + parts[i + 2]!.length;
+      lengths.push(length);
       total += headerLength(length) + length;
     }
     const frames = Buffer.allocUnsafe(total);
     let offset = 0;
     for (let i = 0; i < parts.length; i += 3) {
-      offset = writeHeader(frames, offset, parts[i]!.length + parts[i + 1]!.length + parts[i + 2]!.length);
+      offset = writeHeader(frames, offset, lengths[i / 3]!);
       for (let j = i; j < i + 3; j++) offset += parts[j]!.copy(frames, offset);
     }
     tcp.write(frames);

@@ -132,7 +132,7 @@ export class SharedFanout {
     if (!(Symbol.asyncIterator in source)) return source;
     const key = this.keyOf(args);
     const events = source[Symbol.asyncIterator]();
-    return writeEvents(events, writer, (event) => writer.write(this.sharedFor(event, key, args)));
+    return writeEvents(events, writer, (event) => this.sharedFor(event, key, args));
   };
 
   /** What makes two subscriptions' results the same: the document, the operation, the variables and the role asking. */
@@ -207,14 +207,14 @@ function sourceOnlyVariables(document: DocumentNode, sourceArguments: Readonly<R
 }
 
 /**
- * The iterator graphql-ws holds for a subscription whose events `write` writes: it yields nothing, ends once
+ * The iterator graphql-ws holds for a subscription whose events `writer` writes: it yields nothing, ends once
  * the source ends and the writer has written everything, and throws what an execution throws (graphql-ws
- * then sends `error`). A source that pushes (RunFeed's queues) hands its events to `write` in its own call,
+ * then sends `error`). A source that pushes (RunFeed's queues) hands its events over in its own call,
  * with no promise per event and subscription; any other is iterated. Writing starts when graphql-ws first
  * asks for a result. return() (the client's `complete`, a closed socket) reaches the source at once and
  * stops the writes.
  */
-function writeEvents(source: AsyncIterator<unknown>, writer: SubscriptionWriter, write: (event: unknown) => void): AsyncIterableIterator<never> {
+function writeEvents(source: AsyncIterator<unknown>, writer: SubscriptionWriter, sharedFor: (event: unknown) => Shared): AsyncIterableIterator<never> {
   let closed = false;
   let ended: Promise<IteratorResult<never>> | null = null;
   let reject: (err: unknown) => void = () => {};
@@ -228,11 +228,11 @@ function writeEvents(source: AsyncIterator<unknown>, writer: SubscriptionWriter,
     void close();
     reject(err);
   };
-  // What write throws is an execution that failed at once.
+  // What sharedFor throws is an execution that failed at once.
   const take = (event: unknown) => {
     if (closed) return;
     try {
-      write(event);
+      writer.write(sharedFor(event));
     } catch (err) {
       fail(err);
     }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { BatchedSocket } from '../../src/server/batched-socket.js';
+import { until } from '../support/until.js';
 
 // BatchedSocket frames its queued messages itself: a real `ws` client on a real socket reads them, so a
 // wrong length field or a message out of order fails here as it would in a browser.
@@ -27,13 +28,6 @@ async function connect(): Promise<{ socket: BatchedSocket; client: WebSocket; re
   return { socket: await accepted, client, received, closed };
 }
 
-const until = async (check: () => boolean) => {
-  for (let i = 0; !check(); i++) {
-    if (i > 200) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 test('queued messages of every length field (7-bit, 16-bit, 64-bit) arrive whole, as text, in order, before what is sent after them', async () => {
   const { socket, client, received } = await connect();
   // 125 and 126 are either side of the 7-bit limit, 65,535 and 65,536 of the 16-bit one; a multi-byte character counts its bytes.
@@ -47,7 +41,7 @@ test('queued messages of every length field (7-bit, 16-bit, 64-bit) arrive whole
   }
   // A message ws sends itself goes after the queued ones, though it is sent before they are written.
   socket.send('after');
-  await until(() => received.length === texts.length + 1);
+  await until(() => received.length === texts.length + 1, 'every message');
   expect(received).toEqual([...texts.map((t) => `text:${t}`), 'text:after']);
   client.close();
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startWorking } from '../../src/jobs/runner.js';
 import { collect, wsClient } from '../support/subscriber.js';
+import { until } from '../support/until.js';
 import { startWorld, type World } from '../support/world.js';
 
 // No workers until every subscriber is in place: then every event of the runs is live, and each live
@@ -27,10 +28,7 @@ test('each event is executed once for 1,000 identical subscribers and twice for 
   const identical = clients.slice(0, 50).flatMap((c) => Array.from({ length: 20 }, () => collect(c, one.id, one.version)));
   const full = clients.slice(50, 75).flatMap((c) => Array.from({ length: 20 }, () => collect(c, two.id, two.version)));
   const small = clients.slice(75).flatMap((c) => Array.from({ length: 20 }, () => collect(c, two.id, two.version, undefined, RUN_STATUS)));
-  for (let i = 0; world.svc.http.feed.subscriberCount < 2000; i++) {
-    if (i > 600) throw new Error(`only ${world.svc.http.feed.subscriberCount} subscriptions active`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(() => world.svc.http.feed.subscriberCount >= 2000, '2,000 subscriptions to be active');
   const before = world.svc.http.fanout.executions;
   const working = await startWorking(world.svc.app);
   try {
@@ -72,10 +70,7 @@ test('run pages opened at different moments (each subscribed after its own versi
     return { afterVersion, subscription: collect(clients[i % clients.length]!, run.id, afterVersion) };
   });
   // Each has its backlog (the events after its own version) before any live event exists.
-  for (let i = 0; !viewers.every((v) => v.subscription.updates.length === run.version - v.afterVersion); i++) {
-    if (i > 600) throw new Error('backlogs not delivered');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await until(() => viewers.every((v) => v.subscription.updates.length === run.version - v.afterVersion), 'every backlog');
   const before = world.svc.http.fanout.executions;
   const working = await startWorking(world.svc.app);
   try {

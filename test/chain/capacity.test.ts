@@ -4,6 +4,7 @@ import { addFeatures } from '../support/repo.js';
 import { exited, spawnCli } from '../support/processes.js';
 import { gql, TOKENS } from '../support/service.js';
 import { wakeCodexLine } from '../../src/jobs/capacity.js';
+import { until } from '../support/until.js';
 import { startWorld, type World } from '../support/world.js';
 
 // Issue 13: a credential set's Codex tasks in flight are capped across every worker, runs over the
@@ -123,15 +124,6 @@ describe('maxConcurrentCodexTasks with two worker processes', () => {
     expect(workers.rows[0].n).toBe(2);
   }, 200_000);
 });
-
-/** Waits for `ready` to hold, looking every 20 ms; fails naming `what` after 30 s. */
-async function until(ready: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await ready())) {
-    if (Date.now() > deadline) throw new Error(`waited 30 s for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('waking the line of a credential set', () => {
   let world: World;
